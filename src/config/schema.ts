@@ -1,0 +1,223 @@
+// The one configuration schema. Every key has doc, format, default and env;
+// docs/configuration.md and conf/gateway.example.json are checked against it
+// by spec/unit/config-docs.test.ts so they cannot drift.
+import { registerFormats } from './formats.js';
+
+registerFormats();
+
+export const schema = {
+  xmpp: {
+    componentDomain: {
+      doc: 'XEP-0114 component domain the gateway serves; SIP users appear as JIDs under it (e.g. bob@sip.example.com).',
+      format: 'domain-name',
+      default: 'sip.localhost',
+      env: 'GW_XMPP_COMPONENT_DOMAIN',
+    },
+    host: {
+      doc: 'Host of the XMPP server\'s component port.',
+      format: 'non-empty-string',
+      default: '127.0.0.1',
+      env: 'GW_XMPP_HOST',
+    },
+    port: {
+      doc: 'TCP port of the XMPP server\'s component listener (Prosody component_ports, ejabberd ejabberd_service).',
+      format: 'port',
+      default: 5347,
+      env: 'GW_XMPP_PORT',
+    },
+    secret: {
+      doc: 'Component secret shared with the XMPP server (XEP-0114 handshake). Required.',
+      format: 'non-empty-string',
+      default: '',
+      env: 'GW_XMPP_SECRET',
+      sensitive: true,
+    },
+    startTimeoutMs: {
+      doc: 'At start, how long to keep retrying an unreachable XMPP server before exiting non-zero. A refused secret or unknown domain exits at once.',
+      format: 'nat',
+      default: 30000,
+      env: 'GW_XMPP_START_TIMEOUT_MS',
+    },
+    reconnect: {
+      initialDelayMs: {
+        doc: 'First delay before reconnecting after a lost XMPP connection; doubles on each failure, with full jitter.',
+        format: 'nat',
+        default: 500,
+        env: 'GW_XMPP_RECONNECT_INITIAL_DELAY_MS',
+      },
+      maxDelayMs: {
+        doc: 'Cap on the XMPP reconnect delay.',
+        format: 'nat',
+        default: 30000,
+        env: 'GW_XMPP_RECONNECT_MAX_DELAY_MS',
+      },
+    },
+    keepalive: {
+      intervalMs: {
+        doc: 'Idle time after which the gateway pings itself through the XMPP server (XEP-0199) to detect a half-open link. 0 disables.',
+        format: 'nat',
+        default: 30000,
+        env: 'GW_XMPP_KEEPALIVE_INTERVAL_MS',
+      },
+      timeoutMs: {
+        doc: 'How long a keepalive ping may go unanswered before the link is declared dead and reconnected.',
+        format: 'nat',
+        default: 10000,
+        env: 'GW_XMPP_KEEPALIVE_TIMEOUT_MS',
+      },
+    },
+  },
+  sip: {
+    drachtio: {
+      mode: {
+        doc: 'inbound: the gateway connects to drachtio-server\'s admin port; outbound: drachtio-server connects to the gateway for each new request.',
+        format: ['inbound', 'outbound'],
+        default: 'inbound',
+        env: 'GW_DRACHTIO_MODE',
+      },
+      host: {
+        doc: 'inbound mode: host of drachtio-server\'s admin port.',
+        format: 'non-empty-string',
+        default: '127.0.0.1',
+        env: 'GW_DRACHTIO_HOST',
+      },
+      port: {
+        doc: 'inbound mode: drachtio-server\'s admin port.',
+        format: 'port',
+        default: 9022,
+        env: 'GW_DRACHTIO_PORT',
+      },
+      listenHost: {
+        doc: 'outbound mode: address the gateway listens on for drachtio-server\'s connections.',
+        format: 'non-empty-string',
+        default: '127.0.0.1',
+        env: 'GW_DRACHTIO_LISTEN_HOST',
+      },
+      listenPort: {
+        doc: 'outbound mode: port the gateway listens on for drachtio-server\'s connections.',
+        format: 'port',
+        default: 9023,
+        env: 'GW_DRACHTIO_LISTEN_PORT',
+      },
+      secret: {
+        doc: 'drachtio admin secret (both modes). Required.',
+        format: 'non-empty-string',
+        default: '',
+        env: 'GW_DRACHTIO_SECRET',
+        sensitive: true,
+      },
+      pingIntervalMs: {
+        doc: 'inbound mode: interval of drachtio-srf keepalive pings (5000 to 300000).',
+        format: (val: unknown) => {
+          if (typeof val !== 'number' || !Number.isInteger(val) || val < 5000 || val > 300000) {
+            throw new Error('must be an integer from 5000 to 300000');
+          }
+        },
+        default: 15000,
+        env: 'GW_DRACHTIO_PING_INTERVAL_MS',
+      },
+      reconnectMaxDelayMs: {
+        doc: 'inbound mode: cap on drachtio-srf\'s exponential reconnect delay (150 ms x 1.7^n).',
+        format: 'nat',
+        default: 10000,
+        env: 'GW_DRACHTIO_RECONNECT_MAX_DELAY_MS',
+      },
+      startTimeoutMs: {
+        doc: 'At start, how long to wait for drachtio-server (inbound: connected and authenticated; outbound: listening) before exiting non-zero. A refused secret exits at once.',
+        format: 'nat',
+        default: 30000,
+        env: 'GW_DRACHTIO_START_TIMEOUT_MS',
+      },
+    },
+    outboundProxy: {
+      doc: 'SIP URI of the proxy that requests from the gateway are sent through (e.g. "sip:kamailio:5060;lr"); empty sends to the Request-URI.',
+      format: 'sip-uri-or-empty',
+      default: '',
+      env: 'GW_SIP_OUTBOUND_PROXY',
+    },
+    trustedSources: {
+      doc: 'Addresses or CIDR blocks (JSON list or comma-separated) allowed to send SIP requests to the gateway, normally the SIP proxy; others get 403.',
+      format: 'cidr-list',
+      default: ['127.0.0.0/8', '::1'],
+      env: 'GW_SIP_TRUSTED_SOURCES',
+    },
+  },
+  domains: {
+    homeSipDomain: {
+      doc: 'The "home" SIP domain whose users appear directly under the component domain (sip:bob@HOME ⇄ bob@COMPONENT).',
+      format: 'domain-name',
+      default: 'localhost',
+      env: 'GW_HOME_SIP_DOMAIN',
+    },
+    xmppToSip: {
+      doc: 'XMPP domains allowed to reach SIP, each with the SIP domain its users appear under (JSON list of {"xmpp": ..., "sip": ...}). XMPP domains not listed cannot use the gateway.',
+      // A list, not an object keyed by domain: convict splits keys on dots.
+      format: 'domain-map',
+      default: [] as Array<{ xmpp: string; sip: string }>,
+      env: 'GW_XMPP_TO_SIP_DOMAINS',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Lowest level logged.',
+      format: ['error', 'warn', 'info', 'debug'],
+      default: 'info',
+      env: 'GW_LOG_LEVEL',
+    },
+    format: {
+      doc: 'json: one JSON object per line (for log shippers); text: human-readable lines.',
+      format: ['json', 'text'],
+      default: 'json',
+      env: 'GW_LOG_FORMAT',
+    },
+  },
+  http: {
+    host: {
+      doc: 'Address of the HTTP listener for /healthz and /metrics.',
+      format: 'non-empty-string',
+      default: '127.0.0.1',
+      env: 'GW_HTTP_HOST',
+    },
+    port: {
+      doc: 'Port of the HTTP listener for /healthz and /metrics (0 picks a free port).',
+      format: 'port',
+      default: 8080,
+      env: 'GW_HTTP_PORT',
+    },
+  },
+  dataDir: {
+    doc: 'Directory for the gateway\'s persistent state; created at start if missing.',
+    format: 'non-empty-string',
+    default: './data',
+    env: 'GW_DATA_DIR',
+  },
+  shutdown: {
+    graceMs: {
+      doc: 'On SIGTERM/SIGINT, how long in-flight work may take to finish before it is failed and the connections are closed.',
+      format: 'nat',
+      default: 5000,
+      env: 'GW_SHUTDOWN_GRACE_MS',
+    },
+  },
+};
+
+export interface GatewayConfig {
+  xmpp: {
+    componentDomain: string; host: string; port: number; secret: string; startTimeoutMs: number;
+    reconnect: { initialDelayMs: number; maxDelayMs: number };
+    keepalive: { intervalMs: number; timeoutMs: number };
+  };
+  sip: {
+    drachtio: {
+      mode: 'inbound' | 'outbound'; host: string; port: number; listenHost: string; listenPort: number;
+      secret: string; pingIntervalMs: number; reconnectMaxDelayMs: number; startTimeoutMs: number;
+    };
+    outboundProxy: string;
+    trustedSources: string[];
+  };
+  domains: { homeSipDomain: string; xmppToSip: Array<{ xmpp: string; sip: string }> };
+  log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text' };
+  http: { host: string; port: number };
+  dataDir: string;
+  shutdown: { graceMs: number };
+}

@@ -1,0 +1,87 @@
+// The assembled gateway: both links, their routers, health and metrics.
+// main.ts owns the process (signals, exit codes); tests start this directly
+// or spawn main.ts.
+import { mkdirSync } from 'node:fs';
+import { Health } from './core/health.js';
+import { InFlight } from './core/inflight.js';
+import type { GatewayConfig } from './config/schema.js';
+import type { Logger } from './log/logger.js';
+import { Metrics } from './http/metrics.js';
+import { HttpEndpoint } from './http/server.js';
+import { XmppLink } from './xmpp/link.js';
+import { StanzaRouter } from './xmpp/router.js';
+import { DiscoRegistry, NS_DISCO_INFO, NS_DISCO_ITEMS } from './xmpp/disco.js';
+import { NS_PING, NS_VERSION, pingHandler, versionHandler } from './xmpp/service-iq.js';
+import { SipLink } from './sip/link.js';
+import { SipRouter } from './sip/router.js';
+import { SOFTWARE } from './version.js';
+
+export class Gateway {
+  readonly health = new Health();
+  readonly metrics = new Metrics();
+  readonly inflight = new InFlight();
+  readonly xmpp: XmppLink;
+  readonly sip: SipLink;
+  readonly stanzas: StanzaRouter;
+  readonly sipRouter: SipRouter;
+  readonly disco: DiscoRegistry;
+  private readonly http: HttpEndpoint;
+  private httpPortBound: number | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(readonly cfg: GatewayConfig, private readonly log: Logger) {
+    this.http = new HttpEndpoint(this.health, this.metrics, log.child({ module: 'http' }));
+    this.xmpp = new XmppLink(cfg.xmpp, log.child({ module: 'xmpp' }), this.metrics, this.health);
+    this.stanzas = new StanzaRouter(this.xmpp, log.child({ module: 'xmpp' }), this.metrics, this.inflight);
+    this.disco = new DiscoRegistry(cfg.xmpp.componentDomain, 'SIP gateway');
+    this.installServiceIqs();
+    this.sip = new SipLink(cfg.sip.drachtio, log.child({ module: 'sip' }), this.metrics, this.health);
+    this.sipRouter = new SipRouter(this.sip, cfg.sip.trustedSources, log.child({ module: 'sip' }), this.metrics, this.inflight);
+  }
+
+  private installServiceIqs(): void {
+    const callee = this.xmpp.entity.iqCallee;
+    const domain = this.cfg.xmpp.componentDomain;
+    callee.get(NS_DISCO_INFO, 'query', this.disco.infoHandler);
+    callee.get(NS_DISCO_ITEMS, 'query', this.disco.itemsHandler);
+    callee.get(NS_PING, 'ping', pingHandler(domain));
+    callee.get(NS_VERSION, 'query', versionHandler(domain, SOFTWARE));
+    this.disco.addDomainFeature(NS_PING);
+    this.disco.addDomainFeature(NS_VERSION);
+  }
+
+  get httpPort(): number | undefined {
+    return this.httpPortBound;
+  }
+
+  /** Starts the health endpoint first (it answers 503 while the links come up), then both links. */
+  async start(): Promise<void> {
+    mkdirSync(this.cfg.dataDir, { recursive: true });
+    this.httpPortBound = await this.http.listen(this.cfg.http.host, this.cfg.http.port);
+    const results = await Promise.allSettled([this.xmpp.start(), this.sip.start()]);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) {
+      await this.stop();
+      throw failures[0]!.reason;
+    }
+    this.log.info('gateway started', { ...SOFTWARE, component: this.cfg.xmpp.componentDomain, drachtioMode: this.cfg.sip.drachtio.mode });
+  }
+
+  /**
+   * Graceful stop: refuse new work (health 503, SIP 503 with Retry-After),
+   * let in-flight work finish within shutdown.graceMs, then close both links
+   * and the HTTP listener. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.health.startDraining();
+      this.sipRouter.startDraining();
+      const finished = await this.inflight.drain(this.cfg.shutdown.graceMs);
+      if (!finished) this.log.warn('shutdown grace period over; abandoning in-flight work', { pending: this.inflight.size });
+      await Promise.allSettled([this.sip.stop(), this.xmpp.stop()]);
+      await this.http.close();
+      this.log.info('gateway stopped');
+    })();
+    return this.stopped;
+  }
+}

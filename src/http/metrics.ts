@@ -1,0 +1,59 @@
+// Prometheus metrics on a registry of the gateway's own (not prom-client's
+// global one), so several gateways can live in one test process.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Side = 'xmpp' | 'sip';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly connectionUp = new Gauge({
+    name: 'gateway_connection_up',
+    help: '1 while the side is connected and authenticated, else 0',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconnects = new Counter({
+    name: 'gateway_reconnects_total',
+    help: 'Connections re-established after a loss, per side',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stanzas = new Counter({
+    name: 'gateway_xmpp_stanzas_total',
+    help: 'XMPP stanzas received (in) and sent (out), by stanza kind',
+    labelNames: ['direction', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sipRequests = new Counter({
+    name: 'gateway_sip_requests_total',
+    help: 'SIP requests received (in) and sent (out), by method',
+    labelNames: ['direction', 'method'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sipResponses = new Counter({
+    name: 'gateway_sip_responses_total',
+    help: 'SIP final responses the gateway sent (out) or received (in), by status code',
+    labelNames: ['direction', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'gateway_errors_total',
+    help: 'Errors by side and kind (bad input, handler failure, keepalive timeout, ...)',
+    labelNames: ['side', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+    for (const side of ['xmpp', 'sip'] as const) {
+      this.connectionUp.set({ side }, 0);
+      this.reconnects.inc({ side }, 0);
+    }
+  }
+}

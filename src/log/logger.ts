@@ -1,0 +1,44 @@
+// winston root logger. Modules take a child logger ({ module }); a flow takes
+// a further child with its ids and direction so every line of it can be
+// found with one grep (architecture rule 2).
+import winston from 'winston';
+
+export type Logger = winston.Logger;
+export type Direction = 'X->S' | 'S->X';
+
+export interface LogOptions {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  format: 'json' | 'text';
+  /** Where lines go; defaults to stdout. Tests pass a stream to read them back. */
+  stream?: NodeJS.WritableStream;
+}
+
+const textFormat = winston.format.printf((info) => {
+  const { level, message, timestamp, module, ...rest } = info as Record<string, unknown>;
+  const meta = Object.entries(rest)
+    .filter(([k]) => typeof k === 'string' && !k.startsWith('Symbol('))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${String(timestamp)} ${String(level).toUpperCase().padEnd(5)} [${String(module ?? 'main')}] ${String(message)}${meta ? ` ${meta}` : ''}`;
+});
+
+export function createLogger(opts: LogOptions): Logger {
+  const format = opts.format === 'json'
+    ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json())
+    : winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), textFormat);
+  const transport = opts.stream
+    ? new winston.transports.Stream({ stream: opts.stream })
+    : new winston.transports.Console();
+  return winston.createLogger({ level: opts.level, format, transports: [transport] });
+}
+
+/** Child logger for one flow: every line carries the direction and the ids that identify it. */
+export function flowLogger(
+  parent: Logger,
+  dir: Direction,
+  ids: { stanzaId?: string | undefined; callId?: string | undefined; [k: string]: string | undefined },
+): Logger {
+  const meta: Record<string, string> = { dir };
+  for (const [k, v] of Object.entries(ids)) if (v !== undefined) meta[k] = v;
+  return parent.child(meta);
+}
