@@ -15,6 +15,12 @@ import { NS_PING, NS_VERSION, pingHandler, versionHandler } from './xmpp/service
 import { SipLink } from './sip/link.js';
 import { SipRouter } from './sip/router.js';
 import { SOFTWARE } from './version.js';
+import { AddressMapper } from './core/address.js';
+import { ImService } from './core/im/service.js';
+import { XmppImPort } from './xmpp/im-port.js';
+import { NS_CHATSTATES, NS_RECEIPTS, readMessage, readStanzaError } from './xmpp/im.js';
+import { SipImPort } from './sip/im-send.js';
+import { ACCEPTED_TYPES, readSipMessage } from './sip/im-read.js';
 
 export class Gateway {
   readonly health = new Health();
@@ -25,6 +31,8 @@ export class Gateway {
   readonly stanzas: StanzaRouter;
   readonly sipRouter: SipRouter;
   readonly disco: DiscoRegistry;
+  readonly addresses: AddressMapper;
+  readonly im: ImService;
   private readonly http: HttpEndpoint;
   private httpPortBound: number | undefined;
   private stopped: Promise<void> | undefined;
@@ -37,6 +45,39 @@ export class Gateway {
     this.installServiceIqs();
     this.sip = new SipLink(cfg.sip.drachtio, log.child({ module: 'sip' }), this.metrics, this.health);
     this.sipRouter = new SipRouter(this.sip, cfg.sip.trustedSources, log.child({ module: 'sip' }), this.metrics, this.inflight);
+    this.addresses = new AddressMapper({ componentDomain: cfg.xmpp.componentDomain, ...cfg.domains });
+    this.im = new ImService(
+      cfg.im,
+      this.addresses,
+      new XmppImPort(this.xmpp, cfg.im.deliveryWindowMs),
+      new SipImPort(this.sip, cfg.sip.outboundProxy, cfg.im.maxMessageBytes, this.metrics),
+      { message: (direction, outcome) => this.metrics.imMessages.inc({ direction, outcome }) },
+    );
+    this.metrics.watchTables(() => this.im.tableSizes);
+    this.installIm(log.child({ module: 'im' }));
+  }
+
+  /** Pager-mode IM both ways (RFC 7572), with chat states and receipts. */
+  private installIm(log: Logger): void {
+    this.stanzas.on('message', (stanza, stanzaLog) => this.im.fromXmpp(readMessage(stanza), stanzaLog.child({ module: 'im' })));
+    this.stanzas.on('error', (stanza, stanzaLog) => {
+      if (stanza.name !== 'message' || !stanza.attrs.id) return;
+      if (!this.im.xmppError(String(stanza.attrs.id), readStanzaError(stanza))) {
+        // RFC 7247 §7: the SIP transaction was already answered; say so.
+        this.metrics.imMessages.inc({ direction: 's2x', outcome: 'late-bounce' });
+        stanzaLog.warn('XMPP error after the SIP MESSAGE was answered', readStanzaError(stanza));
+      }
+    });
+    this.sipRouter.handle('MESSAGE', async (req, res, reqLog) => {
+      const read = readSipMessage(req);
+      const answer = read.ok ? await this.im.fromSip(read.msg, reqLog.child({ module: 'im' })) : read;
+      res.send(answer.status, answer.reason, answer.headers ? { headers: answer.headers } : {});
+    });
+    this.sipRouter.accept(ACCEPTED_TYPES);
+    // XEP-0030: advertise only what now works.
+    for (const ns of [NS_RECEIPTS, NS_CHATSTATES, 'jid\\20escaping']) this.disco.addUserFeature(ns);
+    this.disco.addDomainFeature('jid\\20escaping'); // XEP-0106 §6
+    log.debug('pager IM installed');
   }
 
   private installServiceIqs(): void {

@@ -45,7 +45,7 @@ describe('SIP handler failures', () => {
 
   test('OPTIONS now lists the methods with handlers in Allow', async () => {
     const res = await sip.inject(sipRequest('OPTIONS'), PEER).response();
-    assert.equal(res.get('allow'), 'INFO, NOTIFY, OPTIONS, PUBLISH');
+    assert.equal(res.get('allow'), 'INFO, MESSAGE, NOTIFY, OPTIONS, PUBLISH');
   });
 });
 
@@ -70,7 +70,7 @@ describe('drachtio outbound mode', () => {
   test('drachtio-server connects per request; the gateway answers and hangs up', async () => {
     assert.equal(gateway.health.get('sip').connected, true);
     const conns = new Set<number>();
-    for (const [method, status] of [['OPTIONS', 200], ['MESSAGE', 405]] as const) {
+    for (const [method, status] of [['OPTIONS', 200], ['REGISTER', 405]] as const) {
       const closed = once(sip, 'disconnect');
       const tx = await sip.connectToApp({ port: listenPort }, sipRequest(method), PEER);
       assert.equal((await tx.response()).status, status, method);

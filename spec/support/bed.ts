@@ -9,16 +9,30 @@ export const DRACHTIO_SECRET = 'cymru';
 /** The SIP proxy as the gateway sees it: inside the trusted range of gatewayConfig(). */
 export const PROXY_PEER: Peer = { transport: 'udp', address: '127.0.0.1', port: 5060 };
 
-/** A request from a SIP user at the proxy to an XMPP user, as the proxy would forward it. */
-export function sipRequest(method: string, opts: { peer?: Peer; headers?: Record<string, string>; body?: string } = {}): string {
+export interface SipRequestOptions {
+  peer?: Peer;
+  uri?: string;
+  from?: string;
+  to?: string;
+  callId?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  contentType?: string;
+}
+
+/** A request from a SIP user at the proxy to an XMPP user, as the proxy would forward it (defaults: bob@example.org to alice@example.test). */
+export function sipRequest(method: string, opts: SipRequestOptions = {}): string {
+  const uri = opts.uri ?? 'sip:alice@example.test';
   return buildSipRequest({
     method,
-    uri: 'sip:alice@example.test',
-    from: '<sip:bob@example.org>',
-    to: '<sip:alice@example.test>',
+    uri,
+    from: opts.from ?? '<sip:bob@example.org>',
+    to: opts.to ?? `<${uri}>`,
     peer: opts.peer ?? PROXY_PEER,
+    ...(opts.callId ? { callId: opts.callId } : {}),
     ...(opts.headers ? { headers: opts.headers } : {}),
     ...(opts.body !== undefined ? { body: opts.body } : {}),
+    ...(opts.contentType ? { contentType: opts.contentType } : {}),
   });
 }
 

@@ -157,6 +157,38 @@ export const schema = {
       env: 'GW_XMPP_TO_SIP_DOMAINS',
     },
   },
+  im: {
+    maxMessageBytes: {
+      doc: 'Largest SIP MESSAGE the gateway sends (whole request, RFC 3428 §8 / RFC 7572 §6); a larger XMPP message is refused with policy-violation.',
+      format: 'nat',
+      default: 1300,
+      env: 'GW_IM_MAX_MESSAGE_BYTES',
+    },
+    deliveryWindowMs: {
+      doc: 'SIP to XMPP: how long a MESSAGE transaction waits for the XMPP server to bounce the stanza before answering 202 Accepted. The wait ends early when the server has visibly processed it.',
+      format: 'nat',
+      default: 3000,
+      env: 'GW_IM_DELIVERY_WINDOW_MS',
+    },
+    sipTimeoutMs: {
+      doc: 'XMPP to SIP: how long to wait for a final response to a MESSAGE before telling the sender remote-server-timeout (drachtio-server itself gives up after 32 s).',
+      format: 'nat',
+      default: 40000,
+      env: 'GW_IM_SIP_TIMEOUT_MS',
+    },
+    defaultResource: {
+      doc: 'Resource of a SIP sender whose GRUU is unknown, so that all its messages come from one stable full JID.',
+      format: 'non-empty-string',
+      default: 'sip',
+      env: 'GW_IM_DEFAULT_RESOURCE',
+    },
+    maxPending: {
+      doc: 'Cap on messages awaiting a response in each direction (and on remembered message ids); beyond it new messages are refused with resource-constraint / 503.',
+      format: 'nat',
+      default: 10000,
+      env: 'GW_IM_MAX_PENDING',
+    },
+  },
   log: {
     level: {
       doc: 'Lowest level logged.',
@@ -216,6 +248,7 @@ export interface GatewayConfig {
     trustedSources: string[];
   };
   domains: { homeSipDomain: string; xmppToSip: Array<{ xmpp: string; sip: string }> };
+  im: { maxMessageBytes: number; deliveryWindowMs: number; sipTimeoutMs: number; defaultResource: string; maxPending: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text' };
   http: { host: string; port: number };
   dataDir: string;

@@ -49,6 +49,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly imMessages = new Counter({
+    name: 'gateway_im_messages_total',
+    help: 'Pager messages by direction (x2s, s2x) and outcome (delivered, a SIP status, an XMPP condition, ...)',
+    labelNames: ['direction', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly tableSources: Array<() => Record<string, number>> = [];
+
+  /** Sizes of bounded tables (pending transactions, receipt maps, ...), read at scrape time. */
+  readonly tableSize: Gauge<'table'> = new Gauge({
+    name: 'gateway_table_entries',
+    help: 'Entries in the gateway\'s bounded correlation tables',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const source of this.tableSources) for (const [table, n] of Object.entries(source())) this.tableSize.set({ table }, n);
+    },
+  });
+
+  /** Registers a source of table sizes for the gateway_table_entries gauge. */
+  watchTables(source: () => Record<string, number>): void {
+    this.tableSources.push(source);
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
     for (const side of ['xmpp', 'sip'] as const) {

@@ -21,6 +21,7 @@ export class SipRouter {
   private readonly handlers = new Map<string, SipHandler>();
   private readonly trusted: AddressMatcher;
   private draining = false;
+  private acceptTypes: string[] = [];
 
   constructor(
     private readonly link: SipLink,
@@ -46,6 +47,11 @@ export class SipRouter {
   /** Install the handler for a method; later issues add MESSAGE, SUBSCRIBE, INVITE... */
   handle(method: string, handler: SipHandler): void {
     this.handlers.set(method.toUpperCase(), handler);
+  }
+
+  /** Body types the gateway takes, for the Accept header of OPTIONS (RFC 3261 §11.2). */
+  accept(types: readonly string[]): void {
+    this.acceptTypes = [...new Set([...this.acceptTypes, ...types])];
   }
 
   /** Methods the gateway implements, for Allow headers (RFC 3261 §20.5). */
@@ -97,9 +103,10 @@ export class SipRouter {
 
   private answerOptions(_req: SrfRequest, res: SrfResponse): void {
     // RFC 3261 §11.2: proxies use OPTIONS as a health probe; answer 200 with
-    // the methods we implement. Accept is added by the features that take
-    // bodies (none yet).
-    res.send(200, 'OK', { headers: { Allow: this.allowed.join(', ') } });
+    // the methods we implement and the bodies we take.
+    const headers: Record<string, string> = { Allow: this.allowed.join(', ') };
+    if (this.acceptTypes.length > 0) headers.Accept = this.acceptTypes.join(', ');
+    res.send(200, 'OK', { headers });
   }
 
   private onError(err: unknown, req: SrfRequest, res: SrfResponse): void {

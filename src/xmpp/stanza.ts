@@ -52,3 +52,13 @@ export function errorReply(stanza: Element, type: ErrorType, condition: string, 
   reply.append(error);
   return reply;
 }
+
+// XML 1.0 §2.2: characters a document may contain. Anything else in a stanza
+// makes the server close the whole component stream, so text that came from
+// SIP goes through xmlSafe() before it is put in a stanza.
+const NOT_XML_CHAR = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** Removes characters XML 1.0 does not allow (controls, lone surrogates, U+FFFE/FFFF). */
+export function xmlSafe(text: string): string {
+  return text.replace(NOT_XML_CHAR, '');
+}

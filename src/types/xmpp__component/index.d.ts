@@ -80,3 +80,9 @@ declare module '@xmpp/component' {
   export const xml: typeof import('@xmpp/xml').default;
   export function jid(address: string): { toString(): string; local: string; domain: string; resource: string };
 }
+
+declare module '@xmpp/xml/lib/parse.js' {
+  import type { Element } from '@xmpp/xml';
+  /** Parses one XML document into an element tree; throws on malformed input. */
+  export default function parse(data: string): Element;
+}
