@@ -119,6 +119,7 @@ export class Gateway {
       this.sipRouter.startDraining();
       const finished = await this.inflight.drain(this.cfg.shutdown.graceMs);
       if (!finished) this.log.warn('shutdown grace period over; abandoning in-flight work', { pending: this.inflight.size });
+      this.im.close();
       await Promise.allSettled([this.sip.stop(), this.xmpp.stop()]);
       await this.http.close();
       this.log.info('gateway stopped');

@@ -132,6 +132,14 @@ for (const { kind, start } of xmppServerKinds) {
       await alice.waitFor((el) => el.getChild('active', 'http://jabber.org/protocol/chatstates') !== undefined, 5000);
     });
 
+    test('RFC 3994 §4: an "active" that is not refreshed in time ends as <active/> for the XMPP user', async () => {
+      const doc = '<?xml version="1.0" encoding="UTF-8"?>\n<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><refresh>1</refresh></isComposing>';
+      await message({ body: doc, contentType: 'application/im-iscomposing+xml', from: '<sip:dave@example.org>' }).response({ timeoutMs: 5000 });
+      const fromDave = (state: string) => (el: Element) => el.attrs.from === `dave@${gw}/sip` && el.getChild(state, 'http://jabber.org/protocol/chatstates') !== undefined;
+      await alice.waitFor(fromDave('composing'), 5000);
+      await alice.waitFor(fromDave('active'), 5000);
+    });
+
     test('an IMDN request becomes <request/>; the user\'s <received/> goes back as an IMDN "delivered"', async () => {
       const cpim = 'From: <sip:bob@example.org>\r\nTo: <sip:alice@example.test>\r\nDateTime: 2026-11-27T09:00:00Z\r\n'
         + 'NS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: 34jk324j\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\r\n'

@@ -130,3 +130,72 @@ test('s2x: an IMDN about an unknown message is accepted without a stanza', async
   assert.deepEqual(sentXmpp, []);
   assert.deepEqual(outcomes, ['s2x:absorbed']);
 });
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+test('x2s: composing is refreshed before the RFC 3994 interval runs out, at most MAX_REFRESHES times, and stops on paused', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { im, sentSip } = setup({ outcome: { kind: 'response', status: 200, reason: 'OK' } });
+  const states = () => sentSip.map((o) => (o.payload.kind === 'iscomposing' ? o.payload.state : o.payload.kind));
+  await im.fromXmpp(chat({ body: undefined, chatState: 'composing' }), log);
+  assert.deepEqual(states(), ['active']);
+  t.mock.timers.tick(74_000);
+  await flush();
+  assert.deepEqual(states(), ['active'], 'not before 90 - 15 s');
+  t.mock.timers.tick(1_000);
+  await flush();
+  assert.deepEqual(states(), ['active', 'active']);
+  await im.fromXmpp(chat({ body: undefined, chatState: 'paused' }), log);
+  t.mock.timers.tick(200_000);
+  await flush();
+  assert.deepEqual(states(), ['active', 'active', 'idle'], 'no refresh after paused');
+
+  const capped = setup({ outcome: { kind: 'response', status: 200, reason: 'OK' } });
+  await capped.im.fromXmpp(chat({ body: undefined, chatState: 'composing' }), log);
+  for (let i = 0; i < 10; i++) {
+    t.mock.timers.tick(75_000);
+    await flush();
+  }
+  assert.equal(capped.sentSip.length, 1 + 4, 'one MESSAGE and MAX_REFRESHES refreshes');
+  capped.im.close();
+  im.close();
+});
+
+test('x2s: a content message ends composing, so the next <composing/> is sent again', async () => {
+  const { im, sentSip } = setup({ outcome: { kind: 'response', status: 200, reason: 'OK' } });
+  await im.fromXmpp(chat({ body: undefined, chatState: 'composing' }), log);
+  await im.fromXmpp(chat({ body: 'done typing' }), log);
+  await im.fromXmpp(chat({ body: undefined, chatState: 'composing' }), log);
+  assert.deepEqual(sentSip.map((o) => o.payload.kind), ['iscomposing', 'text', 'iscomposing']);
+  im.close();
+});
+
+test('s2x: an "active" isComposing that is not refreshed ends as <active/> after its refresh interval', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { im, sentXmpp } = setup();
+  const composing = (refresh?: number): SipMessageIn['content'] => ({ kind: 'iscomposing', state: 'active', ...(refresh ? { refresh } : {}) });
+  const answered = im.fromSip(sipIn({ content: composing(60) }), log);
+  t.mock.timers.tick(cfg.deliveryWindowMs);
+  await answered;
+  assert.deepEqual(sentXmpp.map((m) => m.chatState), ['composing']);
+  t.mock.timers.tick(59_000);
+  await flush();
+  assert.equal(sentXmpp.length, 1);
+  t.mock.timers.tick(1_000);
+  await flush();
+  assert.deepEqual(sentXmpp.map((m) => m.chatState), ['composing', 'active']);
+  assert.equal(sentXmpp[1]!.type, 'chat');
+  assert.equal(sentXmpp[1]!.from, sentXmpp[0]!.from);
+
+  // A text message from the same sender cancels the expiry.
+  const again = im.fromSip(sipIn({ content: composing() }), log);
+  t.mock.timers.tick(cfg.deliveryWindowMs);
+  await again;
+  const text = im.fromSip(sipIn(), log);
+  t.mock.timers.tick(cfg.deliveryWindowMs);
+  await text;
+  t.mock.timers.tick(200_000);
+  await flush();
+  assert.deepEqual(sentXmpp.map((m) => m.chatState ?? 'text'), ['composing', 'active', 'composing', 'text']);
+  assert.equal(im.tableSizes.composing_expiry, 0);
+});

@@ -45,7 +45,8 @@ function decodeBody(contentType: string | undefined, body: string, allowCpim: bo
     case ISCOMPOSING_CONTENT_TYPE: {
       const doc = parseIsComposing(body);
       if (!doc.ok) return refuse(400, 'Malformed isComposing document');
-      return { ok: true, content: { kind: 'iscomposing', state: doc.value.state } };
+      const refresh = doc.value.refresh;
+      return { ok: true, content: { kind: 'iscomposing', state: doc.value.state, ...(refresh !== undefined ? { refresh } : {}) } };
     }
     case IMDN_CONTENT_TYPE: {
       const doc = parseImdn(body);

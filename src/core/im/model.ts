@@ -65,7 +65,7 @@ export interface SipMessageIn {
   lang?: string;
   content:
     | { kind: 'text'; text: string; xhtml?: string; cpim?: CpimEnvelope }
-    | { kind: 'iscomposing'; state: 'active' | 'idle'; cpim?: CpimEnvelope }
+    | { kind: 'iscomposing'; state: 'active' | 'idle'; refresh?: number; cpim?: CpimEnvelope }
     | { kind: 'imdn'; notification: 'delivery' | 'display' | 'processing'; status: string; messageId: string; cpim?: CpimEnvelope };
 }
 

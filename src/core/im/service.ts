@@ -7,6 +7,7 @@ import { BoundedMap } from '../bounded-map.js';
 import { errorTypeFor, sipStatusToXmppError, timeoutError, xmppErrorToSipStatus, type StanzaErrorSpec } from '../errors.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
+import { COMPOSING_REFRESH_S, ConversationTimers, DEFAULT_REFRESH_S, MAX_REFRESHES, REFRESH_MARGIN_S } from './composing.js';
 import { decideS2x, type OutboundImdnRecord } from './s2x.js';
 import { decideX2s, type InboundImdnRequest } from './x2s.js';
 import type { SipMessageIn, SipMessageOut, XmppMessage } from './model.js';
@@ -55,6 +56,10 @@ export class ImService {
   private readonly outboundImdn: BoundedMap<string, OutboundImdnRecord>;
   /** Last chat state sent per (XMPP sender, SIP recipient): XEP-0085 §5.3, no two identical in a row. */
   private readonly lastChatState: BoundedMap<string, string>;
+  /** Re-sends of isComposing "active" towards SIP while the XMPP user composes (RFC 3994 §3.2). */
+  private readonly composingRefresh: ConversationTimers;
+  /** Expiry of an isComposing "active" from SIP that was not refreshed (RFC 3994 §4). */
+  private readonly composingExpiry: ConversationTimers;
 
   constructor(
     private readonly cfg: GatewayConfig['im'],
@@ -66,6 +71,14 @@ export class ImService {
     this.inboundImdn = new BoundedMap(cfg.maxPending, RECEIPT_TTL_MS);
     this.outboundImdn = new BoundedMap(cfg.maxPending, RECEIPT_TTL_MS);
     this.lastChatState = new BoundedMap(cfg.maxPending, RECEIPT_TTL_MS);
+    this.composingRefresh = new ConversationTimers(cfg.maxPending);
+    this.composingExpiry = new ConversationTimers(cfg.maxPending);
+  }
+
+  /** Stops every timer (gateway shutdown). */
+  close(): void {
+    this.composingRefresh.clear();
+    this.composingExpiry.clear();
   }
 
   /** Sizes of the correlation tables, for gauges. */
@@ -76,6 +89,8 @@ export class ImService {
       inbound_imdn: this.inboundImdn.size,
       outbound_imdn: this.outboundImdn.size,
       chat_states: this.lastChatState.size,
+      composing_refresh: this.composingRefresh.size,
+      composing_expiry: this.composingExpiry.size,
     };
   }
 
@@ -118,8 +133,14 @@ export class ImService {
       this.pendingX2s -= 1;
     }
     const error = this.x2sError(outcome);
+    if (out.payload.kind === 'text') {
+      // A content message ends composing at the receiver (RFC 3994 §3.3).
+      this.lastChatState.delete(chatKey(msg, out));
+      this.composingRefresh.cancel(chatKey(msg, out));
+    }
     if (error === undefined) {
       this.counters.message('x2s', 'delivered');
+      if (out.payload.kind === 'iscomposing') this.keepComposing(msg, out, 0, log);
       if (out.payload.kind === 'text' && out.payload.imdn && msg.id) {
         this.outboundImdn.set(out.payload.imdn.messageId, { stanzaId: msg.id, xmppSender: msg.from });
       }
@@ -147,6 +168,25 @@ export class ImService {
       case 'unavailable':
         return { condition: 'remote-server-timeout', type: 'wait', text: 'the SIP network is not reachable from the gateway right now' };
     }
+  }
+
+  /** While the state stays "active", re-send it before the receiver's refresh interval runs out. */
+  private keepComposing(msg: XmppMessage, out: SipMessageOut, count: number, log: Logger): void {
+    const key = chatKey(msg, out);
+    if (out.payload.kind !== 'iscomposing' || out.payload.state !== 'active') {
+      this.composingRefresh.cancel(key);
+      return;
+    }
+    if (count >= MAX_REFRESHES) return; // the receiver times out to idle by itself
+    this.composingRefresh.arm(key, (COMPOSING_REFRESH_S - REFRESH_MARGIN_S) * 1000, () => {
+      if (this.lastChatState.get(key) !== 'active') return;
+      this.sip.send(out, this.cfg.sipTimeoutMs, log).then(
+        (o) => {
+          if (this.x2sError(o) === undefined) this.keepComposing(msg, out, count + 1, log);
+        },
+        () => undefined,
+      );
+    });
   }
 
   private chatStateChanged(msg: XmppMessage, out: SipMessageOut): boolean {
@@ -189,6 +229,7 @@ export class ImService {
       return { status: 503, reason: 'Service Unavailable', headers: { 'Retry-After': '5' } };
     }
     const { stanza } = decision;
+    this.trackComposing(msg, stanza);
     const id = stanza.id!;
     const flowLog = log.child({ stanzaId: id });
     const answered = new Promise<SipAnswer>((resolve) => {
@@ -215,6 +256,29 @@ export class ImService {
     this.counters.message('s2x', String(answer.status));
     flowLog.debug('MESSAGE answered', { status: answer.status });
     return answer;
+  }
+
+  /**
+   * An "active" isComposing from SIP expires unless refreshed (RFC 3994 §4):
+   * then the XMPP user gets the idle mapping, <active/>. Anything else from
+   * the same sender to the same user ends the wait.
+   */
+  private trackComposing(msg: SipMessageIn, stanza: XmppMessage): void {
+    const key = `${stanza.from}\u0000${stanza.to}`;
+    const c = msg.content;
+    if (c.kind !== 'iscomposing' || c.state !== 'active') {
+      this.composingExpiry.cancel(key);
+      return;
+    }
+    const refreshS = c.refresh ?? DEFAULT_REFRESH_S;
+    this.composingExpiry.arm(key, refreshS * 1000, () => {
+      const idle: XmppMessage = { id: `s2x-${randomUUID()}`, from: stanza.from, to: stanza.to, type: 'chat', chatState: 'active' };
+      if (stanza.thread !== undefined) idle.thread = stanza.thread;
+      this.xmpp.send(idle).then(
+        () => this.counters.message('s2x', 'composing-expired'),
+        () => undefined,
+      );
+    });
   }
 
   /**

@@ -2,6 +2,7 @@
 // Pure: decides, does no I/O. The IM service carries the decision out.
 import type { AddressMapper } from '../address.js';
 import { errorTypeFor, type StanzaErrorSpec, type XmppCondition } from '../errors.js';
+import { COMPOSING_REFRESH_S } from './composing.js';
 import type { SipMessageOut, SipPayload, XmppMessage } from './model.js';
 
 export type X2sDecision =
@@ -29,10 +30,6 @@ export interface X2sContext {
   /** Looks up the IMDN request behind a stanza id the gateway delivered from SIP. */
   inboundImdn(stanzaId: string): InboundImdnRequest | undefined;
 }
-
-// RFC 3994 §3.2: a refresh shorter than 60 s SHOULD NOT be used; the
-// receiver assumes idle after 120 s without one.
-const COMPOSING_REFRESH_S = 90;
 
 // RFC 3261 §25.1: Call-ID = word [ "@" word ]; word = 1*(alphanum / ...).
 const CALL_ID = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/;
