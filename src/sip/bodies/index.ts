@@ -20,3 +20,6 @@ export {
   type XmlElement, type XmlLimits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ELEMENTS, parseXml, escapeXmlText, escapeXmlAttr,
   stripInvalidXmlChars, hasInvalidXmlChars,
 } from './xml.js';
+export {
+  PIDF_NS, PIDF_DM_NS, RPID_NS, PIDF_IM_NS, JABBER_CLIENT_NS, PIDF_CONTENT_TYPE, parsePidf, buildPidf, formatPidfPriority, isNcName,
+} from './pidf.js';
