@@ -2,6 +2,11 @@
 # "gateway"); the configuration is mounted at /etc/gateway/gateway.json.
 
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 is a native module: when no prebuilt binary can be fetched,
+# npm ci compiles it, which needs python3, make and a C++ compiler.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
