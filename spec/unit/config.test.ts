@@ -69,6 +69,7 @@ test('bad values are refused with the key named', () => {
     [{ log: { level: 'trace' } }, 'log.level'],
     [{ xmpp: { reconnect: { initialDelayMs: 5000, maxDelayMs: 1000 } } }, 'xmpp.reconnect.initialDelayMs'],
     [{ domains: { homeSipDomain: 'sip.localhost' } }, 'domains.homeSipDomain'],
+    [{ domains: { homeSipDomain: 'example.org', xmppToSip: [{ xmpp: 'example.com', sip: 'example.org' }] } }, 'domains.xmppToSip'],
     [{ xmpp: 5 }, 'xmpp'],
   ];
   for (const [content, key] of cases) {

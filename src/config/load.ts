@@ -2,6 +2,7 @@
 // environment, validated strictly. The only module that reads process.env.
 import convict from 'convict';
 import { readFileSync } from 'node:fs';
+import { AddressMapper } from '../core/address.js';
 import { schema, type GatewayConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -83,6 +84,12 @@ function crossCheck(c: GatewayConfig): void {
   }
   if (c.domains.homeSipDomain.toLowerCase() === c.xmpp.componentDomain.toLowerCase()) {
     throw new ConfigError('domains.homeSipDomain: must differ from xmpp.componentDomain (RFC 7247 §4: the gateway maps between two domains)');
+  }
+  try {
+    // The address mapper refuses domain sets that would make addresses ambiguous.
+    new AddressMapper({ componentDomain: c.xmpp.componentDomain, ...c.domains });
+  } catch (err) {
+    throw new ConfigError(`domains.xmppToSip: ${(err as Error).message}`);
   }
 }
 
