@@ -59,7 +59,7 @@ export class Gateway {
 
   /** Pager-mode IM both ways (RFC 7572), with chat states and receipts. */
   private installIm(log: Logger): void {
-    this.stanzas.on('message', (stanza, stanzaLog) => this.im.fromXmpp(readMessage(stanza), stanzaLog.child({ module: 'im' })));
+    this.stanzas.on('message', (stanza, stanzaLog) => this.im.fromXmpp(readMessage(stanza), stanzaLog));
     this.stanzas.on('error', (stanza, stanzaLog) => {
       if (stanza.name !== 'message' || !stanza.attrs.id) return;
       if (!this.im.xmppError(String(stanza.attrs.id), readStanzaError(stanza))) {
@@ -70,7 +70,7 @@ export class Gateway {
     });
     this.sipRouter.handle('MESSAGE', async (req, res, reqLog) => {
       const read = readSipMessage(req);
-      const answer = read.ok ? await this.im.fromSip(read.msg, reqLog.child({ module: 'im' })) : read;
+      const answer = read.ok ? await this.im.fromSip(read.msg, reqLog) : read;
       res.send(answer.status, answer.reason, answer.headers ? { headers: answer.headers } : {});
     });
     this.sipRouter.accept(ACCEPTED_TYPES);

@@ -134,6 +134,10 @@ export class XmppLink extends EventEmitter {
     online.catch(() => undefined); // observed below; avoid an unhandled rejection if connect() throws first
     try {
       await e.connect(e.options.service);
+      // Without TCP_NODELAY a small stanza (the delivery barrier's ping)
+      // waits behind an unacknowledged one for the server's delayed ACK,
+      // about 40 ms on Linux; docs/performance.md has the measurement.
+      e.socket?.setNoDelay(true);
       await e.open({ domain: this.cfg.componentDomain });
       await online;
     } catch (err) {

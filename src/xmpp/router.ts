@@ -51,7 +51,7 @@ export class StanzaRouter {
     const log = this.log.child({ dir: 'X->S', stanzaId: stanza.attrs.id, kind, type: type || undefined, from: stanza.attrs.from });
 
     if (type === 'error') {
-      log.debug('error stanza received');
+      if (log.isDebugEnabled()) log.debug('error stanza received');
       await this.handlers.error?.(stanza, log);
       return undefined; // never answer an error with an error
     }
@@ -82,7 +82,7 @@ export class StanzaRouter {
       } else if (this.handlers.presence) {
         await this.handlers.presence(stanza, log);
       } else {
-        log.debug('presence ignored: no presence service on this gateway yet');
+        if (log.isDebugEnabled()) log.debug('presence ignored: no presence service on this gateway yet');
       }
     } catch (err) {
       this.metrics.errors.inc({ side: 'xmpp', kind: 'handler' });

@@ -105,7 +105,7 @@ export class ImService {
       inboundImdn: (id) => this.inboundImdn.get(id),
     });
     if (decision.kind === 'drop') {
-      log.debug('message not translated', { reason: decision.reason });
+      if (log.isDebugEnabled()) log.debug('message not translated', { reason: decision.reason });
       this.counters.message('x2s', 'dropped');
       return;
     }
@@ -144,7 +144,7 @@ export class ImService {
       if (out.payload.kind === 'text' && out.payload.imdn && msg.id) {
         this.outboundImdn.set(out.payload.imdn.messageId, { stanzaId: msg.id, xmppSender: msg.from });
       }
-      log.debug('MESSAGE accepted', outcome.kind === 'response' ? { status: outcome.status } : {});
+      if (log.isDebugEnabled()) log.debug('MESSAGE accepted', outcome.kind === 'response' ? { status: outcome.status } : {});
       return;
     }
     if (out.payload.kind === 'iscomposing') this.lastChatState.delete(chatKey(msg, out));
@@ -254,7 +254,7 @@ export class ImService {
     clearTimeout(timer);
     if (answer.status < 300 && decision.imdn) this.inboundImdn.set(id, decision.imdn);
     this.counters.message('s2x', String(answer.status));
-    flowLog.debug('MESSAGE answered', { status: answer.status });
+    if (flowLog.isDebugEnabled()) flowLog.debug('MESSAGE answered', { status: answer.status });
     return answer;
   }
 
