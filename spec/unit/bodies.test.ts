@@ -6,19 +6,10 @@ import {
   parseContentType, parseCpim, parseImdn, parseIsComposing, parseRfc3339, parseXml, unescapeCpimValue,
   type Result, type XmlElement,
 } from '../../src/sip/bodies/index.js';
+import { error, value } from '../support/result.js';
 
 const crlf = (...lines: string[]): string => lines.join('\r\n');
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`expected ok, got error: ${r.error}`);
-  return r.value;
-}
-
-function error<T>(r: Result<T>, pattern?: RegExp): string {
-  if (r.ok) assert.fail(`expected an error, got ${JSON.stringify(r.value)}`);
-  if (pattern) assert.match(r.error, pattern);
-  return r.error;
-}
 
 function walk(el: XmlElement, visit: (e: XmlElement) => void): void {
   visit(el);

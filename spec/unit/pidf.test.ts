@@ -5,17 +5,8 @@ import {
 } from '../../src/sip/bodies/pidf.js';
 import { type Result, type XmlElement, parseXml } from '../../src/sip/bodies/index.js';
 import { RPID_ACTIVITIES, type PresenceDoc, type PresenceTuple } from '../../src/core/presence/model.js';
+import { error, value } from '../support/result.js';
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) assert.fail(`expected ok, got error: ${r.error}`);
-  return r.value;
-}
-
-function error<T>(r: Result<T>, pattern?: RegExp): string {
-  if (r.ok) assert.fail(`expected an error, got ${JSON.stringify(r.value)}`);
-  if (pattern) assert.match(r.error, pattern);
-  return r.error;
-}
 
 function find(el: XmlElement, ns: string, name: string): XmlElement[] {
   const out: XmlElement[] = [];
