@@ -18,13 +18,6 @@ export function registerFormats(): void {
         if (!isDomainName(val)) throw new Error(`must be a DNS domain name, got ${JSON.stringify(val)}`);
       },
     },
-    'optional-domain-name': {
-      validate(val: unknown) {
-        if (val !== '' && !isDomainName(val)) {
-          throw new Error(`must be empty or a DNS domain name, got ${JSON.stringify(val)}`);
-        }
-      },
-    },
     'non-empty-string': {
       validate(val: unknown) {
         if (typeof val !== 'string' || val.length === 0) throw new Error('must be a non-empty string');

@@ -1,10 +1,10 @@
 // winston root logger. Modules take a child logger ({ module }); a flow takes
-// a further child with its ids and direction so every line of it can be
-// found with one grep (architecture rule 2).
+// a further child with its ids and direction ({ dir: 'X->S' | 'S->X',
+// stanzaId | callId }) so every line of it can be found with one grep
+// (architecture rule 2).
 import winston from 'winston';
 
 export type Logger = winston.Logger;
-export type Direction = 'X->S' | 'S->X';
 
 export interface LogOptions {
   level: 'error' | 'warn' | 'info' | 'debug';
@@ -30,15 +30,4 @@ export function createLogger(opts: LogOptions): Logger {
     ? new winston.transports.Stream({ stream: opts.stream })
     : new winston.transports.Console();
   return winston.createLogger({ level: opts.level, format, transports: [transport] });
-}
-
-/** Child logger for one flow: every line carries the direction and the ids that identify it. */
-export function flowLogger(
-  parent: Logger,
-  dir: Direction,
-  ids: { stanzaId?: string | undefined; callId?: string | undefined; [k: string]: string | undefined },
-): Logger {
-  const meta: Record<string, string> = { dir };
-  for (const [k, v] of Object.entries(ids)) if (v !== undefined) meta[k] = v;
-  return parent.child(meta);
 }
