@@ -199,3 +199,24 @@ test('s2x: an "active" isComposing that is not refreshed ends as <active/> after
   assert.deepEqual(sentXmpp.map((m) => m.chatState ?? 'text'), ['composing', 'active', 'composing', 'text']);
   assert.equal(im.tableSizes.composing_expiry, 0);
 });
+
+test('x2s: an IMDN "delivered" that overtakes the 200 still becomes <received/>; a failed MESSAGE forgets its IMDN id', async () => {
+  const { im, sentSip, sentXmpp, releaseAll } = setup();
+  const sending = im.fromXmpp(chat({ id: 'r1', receiptRequest: true }), log);
+  await flush();
+  const payload = sentSip[0]!.payload;
+  assert.equal(payload.kind, 'text');
+  const messageId = payload.kind === 'text' ? payload.imdn!.messageId : '';
+  const imdn = (id: string): SipMessageIn['content'] => ({ kind: 'imdn', notification: 'delivery', status: 'delivered', messageId: id });
+  await im.fromSip(sipIn({ content: imdn(messageId) }), log);
+  assert.deepEqual(sentXmpp.map((m) => [m.to, m.receivedId]), [['alice@example.com/pc', 'r1']]);
+  releaseAll();
+  await sending;
+
+  const failed = setup({ outcome: { kind: 'response', status: 404, reason: 'Not Found' } });
+  await failed.im.fromXmpp(chat({ id: 'r2', receiptRequest: true }), log);
+  const p2 = failed.sentSip[0]!.payload;
+  const lost = p2.kind === 'text' ? p2.imdn!.messageId : '';
+  assert.equal((await failed.im.fromSip(sipIn({ content: imdn(lost) }), log)).status, 200);
+  assert.deepEqual(failed.sentXmpp, [], 'absorbed: the message never reached SIP');
+});

@@ -125,6 +125,11 @@ export class ImService {
       await this.xmpp.sendError(msg, { condition: 'resource-constraint', type: 'wait', text: 'too many messages in flight' });
       return;
     }
+    // Remember the IMDN request before sending: the recipient may send its
+    // "delivered" notification before its 200 reaches us (RFC 5438 §7.2
+    // does not order them). A failed send forgets it again below.
+    const imdnId = out.payload.kind === 'text' && out.payload.imdn && msg.id ? out.payload.imdn.messageId : undefined;
+    if (imdnId !== undefined) this.outboundImdn.set(imdnId, { stanzaId: msg.id!, xmppSender: msg.from });
     this.pendingX2s += 1;
     let outcome: SipSendOutcome;
     try {
@@ -141,13 +146,11 @@ export class ImService {
     if (error === undefined) {
       this.counters.message('x2s', 'delivered');
       if (out.payload.kind === 'iscomposing') this.keepComposing(msg, out, 0, log);
-      if (out.payload.kind === 'text' && out.payload.imdn && msg.id) {
-        this.outboundImdn.set(out.payload.imdn.messageId, { stanzaId: msg.id, xmppSender: msg.from });
-      }
       if (log.isDebugEnabled()) log.debug('MESSAGE accepted', outcome.kind === 'response' ? { status: outcome.status } : {});
       return;
     }
     if (out.payload.kind === 'iscomposing') this.lastChatState.delete(chatKey(msg, out));
+    if (imdnId !== undefined) this.outboundImdn.delete(imdnId);
     this.counters.message('x2s', error.condition);
     log.info('MESSAGE failed', { outcome: outcome.kind, status: outcome.kind === 'response' ? outcome.status : undefined, condition: error.condition });
     // Chat states and receipts are not worth an error to the user (XEP-0085
