@@ -21,6 +21,14 @@ import { XmppImPort } from './xmpp/im-port.js';
 import { NS_CHATSTATES, NS_RECEIPTS, readMessage, readStanzaError } from './xmpp/im.js';
 import { SipImPort } from './sip/im-send.js';
 import { ACCEPTED_TYPES, readSipMessage } from './sip/im-read.js';
+import { PresenceService } from './core/presence/service.js';
+import type { PresenceStore } from './core/store/types.js';
+import { openSqliteStore } from './core/store/sqlite.js';
+import { PresenceSubscriber } from './sip/presence-uac/index.js';
+import { PresenceNotifier } from './sip/presence-uas.js';
+import { XmppPresencePort } from './xmpp/presence-port.js';
+import { readPresence } from './xmpp/presence.js';
+import { NS_CAPS } from './core/caps.js';
 
 export class Gateway {
   readonly health = new Health();
@@ -33,6 +41,11 @@ export class Gateway {
   readonly disco: DiscoRegistry;
   readonly addresses: AddressMapper;
   readonly im: ImService;
+  /** Presence (RFC 8048); set up in start() once the store is open, inbound drachtio mode only. */
+  presence: PresenceService | undefined;
+  private store: PresenceStore | undefined;
+  private subscriber: PresenceSubscriber | undefined;
+  private notifier: PresenceNotifier | undefined;
   private readonly http: HttpEndpoint;
   private httpPortBound: number | undefined;
   private stopped: Promise<void> | undefined;
@@ -80,6 +93,50 @@ export class Gateway {
     log.debug('pager IM installed');
   }
 
+  /**
+   * Presence both ways (RFC 8048) over the persistent store. Needs drachtio's
+   * inbound mode: SUBSCRIBE dialogs live on the app's connection, and in
+   * outbound mode drachtio-server closes it after each request (A.11).
+   */
+  private installPresence(log: Logger): void {
+    const cfg = this.cfg.presence;
+    if (this.sip.mode !== 'inbound') {
+      log.warn('presence disabled: it needs sip.drachtio.mode inbound; SUBSCRIBE is answered 405 and presence stanzas are ignored');
+      return;
+    }
+    this.store = openSqliteStore(this.cfg.dataDir);
+    this.subscriber = new PresenceSubscriber(this.sip, { maxSubscriptions: cfg.maxSubscriptions, metrics: this.metrics });
+    this.notifier = new PresenceNotifier(this.sip, {
+      minExpires: cfg.minExpires,
+      maxExpires: cfg.maxExpires,
+      defaultExpires: Math.min(Math.max(3600, cfg.minExpires), cfg.maxExpires), // RFC 3856 §6.4
+      maxWatchers: cfg.maxSubscriptions,
+      rateLimitMs: cfg.notifyIntervalMs,
+      docTimeoutMs: cfg.fetchTimeoutMs + 500,
+    }, log, this.metrics);
+    const presence = new PresenceService(
+      {
+        ...cfg,
+        defaultResource: this.cfg.im.defaultResource,
+        ...(this.cfg.sip.outboundProxy ? { proxy: this.cfg.sip.outboundProxy } : {}),
+      },
+      this.addresses, this.store, this.subscriber,
+      new XmppPresencePort(this.xmpp, this.disco),
+      { event: (direction, what) => this.metrics.presenceEvents.inc({ direction, what }) },
+      log,
+    );
+    this.presence = presence;
+    this.notifier.setHandlers(presence.handlers);
+    this.sipRouter.handle('SUBSCRIBE', this.notifier.handler);
+    this.sipRouter.handle('NOTIFY', this.subscriber.handleStrayNotify);
+    this.stanzas.on('presence', (stanza, stanzaLog) => presence.fromXmpp(readPresence(stanza), stanzaLog));
+    const subscriber = this.subscriber;
+    const notifier = this.notifier;
+    this.metrics.watchTables(() => ({ ...presence.tableSizes, ...subscriber.tableSizes, ...notifier.tableSizes }));
+    this.disco.addUserFeature(NS_CAPS);
+    log.debug('presence installed');
+  }
+
   private installServiceIqs(): void {
     const callee = this.xmpp.entity.iqCallee;
     const domain = this.cfg.xmpp.componentDomain;
@@ -98,6 +155,7 @@ export class Gateway {
   /** Starts the health endpoint first (it answers 503 while the links come up), then both links. */
   async start(): Promise<void> {
     mkdirSync(this.cfg.dataDir, { recursive: true });
+    this.installPresence(this.log.child({ module: 'presence' }));
     this.httpPortBound = await this.http.listen(this.cfg.http.host, this.cfg.http.port);
     const results = await Promise.allSettled([this.xmpp.start(), this.sip.start()]);
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -105,6 +163,8 @@ export class Gateway {
       await this.stop();
       throw failures[0]!.reason;
     }
+    // Both links are up: re-establish the stored subscriptions (paced).
+    if (this.presence) await this.presence.restore();
     this.log.info('gateway started', { ...SOFTWARE, component: this.cfg.xmpp.componentDomain, drachtioMode: this.cfg.sip.drachtio.mode });
   }
 
@@ -120,7 +180,13 @@ export class Gateway {
       const finished = await this.inflight.drain(this.cfg.shutdown.graceMs);
       if (!finished) this.log.warn('shutdown grace period over; abandoning in-flight work', { pending: this.inflight.size });
       this.im.close();
+      // Watchers get terminated;reason=deactivated and re-subscribe (RFC 6665 §4.1.3);
+      // our own subscriptions are left to lapse: the next start resubscribes from the store.
+      this.presence?.close();
+      await this.notifier?.close();
+      this.subscriber?.close();
       await Promise.allSettled([this.sip.stop(), this.xmpp.stop()]);
+      await this.store?.close();
       await this.http.close();
       this.log.info('gateway stopped');
     })();

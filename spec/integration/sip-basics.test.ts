@@ -25,18 +25,23 @@ describe('SIP protocol basics', () => {
   test('OPTIONS from the proxy gets 200 with Allow and Accept (a health probe for the proxy)', async () => {
     const res = await bed.sip.inject(request('OPTIONS'), PROXY).response();
     assert.equal(res.status, 200);
-    assert.equal(res.get('allow'), 'MESSAGE, OPTIONS');
+    assert.equal(res.get('allow'), 'MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE');
     assert.equal(res.get('accept'), 'text/plain, text/html, message/cpim, application/im-iscomposing+xml, message/imdn+xml');
     assert.ok(res.get('to')?.includes('tag='), 'the server adds a To-tag');
     assert.match(res.get('via') ?? '', /127\.0\.0\.1:5060/);
   });
 
   test('methods drachtio hands over but the gateway does not implement yet get 405 with Allow', async () => {
-    for (const method of ['SUBSCRIBE', 'REGISTER', 'PUBLISH', 'INFO', 'NOTIFY']) {
+    for (const method of ['REGISTER', 'PUBLISH', 'INFO']) {
       const res = await bed.sip.inject(request(method), PROXY).response();
       assert.equal(res.status, 405, method);
-      assert.equal(res.get('allow'), 'MESSAGE, OPTIONS', method);
+      assert.equal(res.get('allow'), 'MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE', method);
     }
+  });
+
+  test('a NOTIFY outside any subscription of ours gets 481 (RFC 6665 §4.1.3)', async () => {
+    const res = await bed.sip.inject(request('NOTIFY'), PROXY).response();
+    assert.equal(res.status, 481);
   });
 
   test('an INVITE gets 100 Trying from the server, then 405 from the gateway', async () => {
@@ -59,7 +64,7 @@ describe('SIP protocol basics', () => {
   test('metrics count SIP requests by method and responses by status', async () => {
     const text = await (await fetch(`http://127.0.0.1:${await bed.gw.httpPort()}/metrics`)).text();
     assert.match(text, /gateway_sip_requests_total\{direction="in",method="OPTIONS"\} [2-9]/);
-    assert.match(text, /gateway_sip_responses_total\{direction="out",status="405"\} 6/);
+    assert.match(text, /gateway_sip_responses_total\{direction="out",status="405"\} 4/);
     assert.match(text, /gateway_errors_total\{side="sip",kind="untrusted-source"\} 1/);
   });
 });

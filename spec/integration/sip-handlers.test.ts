@@ -20,9 +20,9 @@ describe('SIP handler failures', () => {
     ({ gateway, logLines } = inProcessGateway(xmpp, sip));
     gateway.sipRouter.handle('INFO', () => { throw new Error('handler exploded'); });
     gateway.sipRouter.handle('PUBLISH', async () => { await Promise.resolve(); throw new Error('async handler exploded'); });
-    gateway.sipRouter.handle('NOTIFY', () => undefined); // forgets to answer
+    gateway.sipRouter.handle('REGISTER', () => undefined); // forgets to answer
     await gateway.start();
-    await sip.waitForRoute('notify');
+    await sip.waitForRoute('register');
   });
   after(async () => {
     await gateway?.stop();
@@ -31,7 +31,7 @@ describe('SIP handler failures', () => {
   });
 
   test('a handler that throws, rejects or returns without answering yields 500 and an error log line', async () => {
-    for (const method of ['INFO', 'PUBLISH', 'NOTIFY']) {
+    for (const method of ['INFO', 'PUBLISH', 'REGISTER']) {
       const tx = sip.inject(sipRequest(method), PEER);
       const res = await tx.response();
       assert.equal(res.status, 500, method);
@@ -45,7 +45,7 @@ describe('SIP handler failures', () => {
 
   test('OPTIONS now lists the methods with handlers in Allow', async () => {
     const res = await sip.inject(sipRequest('OPTIONS'), PEER).response();
-    assert.equal(res.get('allow'), 'INFO, MESSAGE, NOTIFY, OPTIONS, PUBLISH');
+    assert.equal(res.get('allow'), 'INFO, MESSAGE, NOTIFY, OPTIONS, PUBLISH, REGISTER, SUBSCRIBE');
   });
 });
 

@@ -60,13 +60,16 @@ for (const { kind, start } of xmppServerKinds) {
       const query = res.getChild('query')!;
       assert.equal(query.getChild('identity')?.attrs.category, 'client');
       assert.deepEqual(query.getChildren('feature').map((f) => f.attrs.var as string).sort(), [
+        'http://jabber.org/protocol/caps', // XEP-0115 §6.3: presence for SIP users carries caps
         'http://jabber.org/protocol/chatstates',
         'http://jabber.org/protocol/disco#info',
         'jid\\20escaping',
         'urn:xmpp:receipts',
       ]);
-      const err = await iqError(alice, xml('iq', { type: 'get', to: gwDomain }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'nope' })));
-      assert.equal(err.condition, 'item-not-found');
+      for (const to of [gwDomain, `bob@${gwDomain}`]) {
+        const err = await iqError(alice, xml('iq', { type: 'get', to }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'nope' })));
+        assert.equal(err.condition, 'item-not-found');
+      }
     });
 
     test('disco#items is answered, empty, for the domain and for users', async () => {
@@ -127,8 +130,9 @@ for (const { kind, start } of xmppServerKinds) {
       assert.deepEqual(answered.map((el) => el.toString()), []);
     });
 
-    test('presence to a SIP user is not answered with an error (no presence module yet)', async () => {
-      await alice.send(xml('presence', { to: `bob@${gwDomain}`, id: 'pres-1', type: 'subscribe' }));
+    test('presence to the gateway domain itself is ignored, not answered with an error', async () => {
+      await alice.send(xml('presence', { to: gwDomain, id: 'pres-1', type: 'probe' }));
+      await alice.send(xml('presence', { to: gwDomain, id: 'pres-1' }));
       await alice.iq(xml('iq', { type: 'get', to: gwDomain }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
       assert.equal(alice.buffered().filter((el) => el.attrs.id === 'pres-1' && el.attrs.type === 'error').length, 0);
     });

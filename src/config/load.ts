@@ -85,6 +85,15 @@ function crossCheck(c: GatewayConfig): void {
   if (c.domains.homeSipDomain.toLowerCase() === c.xmpp.componentDomain.toLowerCase()) {
     throw new ConfigError('domains.homeSipDomain: must differ from xmpp.componentDomain (RFC 7247 §4: the gateway maps between two domains)');
   }
+  const p = c.presence;
+  for (const [key, v] of [['expires', p.expires], ['maxExpires', p.maxExpires], ['maxPerUser', p.maxPerUser], ['maxSubscriptions', p.maxSubscriptions],
+    ['restoreRate', p.restoreRate], ['fetchTimeoutMs', p.fetchTimeoutMs], ['retryMaxDelayMs', p.retryMaxDelayMs]] as const) {
+    if (v < 1) throw new ConfigError(`presence.${key}: must be at least 1`);
+  }
+  // Timers must fit a Node.js timeout (2^31-1 ms); RFC 6665 §4.2.1.1 caps Min-Expires at 3600.
+  if (p.expires > 2_147_483 || p.maxExpires > 2_147_483) throw new ConfigError('presence.expires/maxExpires: at most 2147483 seconds');
+  if (p.minExpires < 1 || p.minExpires > 3600) throw new ConfigError('presence.minExpires: must be between 1 and 3600');
+  if (p.minExpires > p.maxExpires) throw new ConfigError('presence.minExpires: must not exceed presence.maxExpires');
   try {
     // The address mapper refuses domain sets that would make addresses ambiguous.
     new AddressMapper({ componentDomain: c.xmpp.componentDomain, ...c.domains });

@@ -189,6 +189,62 @@ export const schema = {
       env: 'GW_IM_MAX_PENDING',
     },
   },
+  presence: {
+    expires: {
+      doc: 'Expires the gateway asks for in its presence SUBSCRIBEs to SIP contacts (RFC 3856 §6.4 suggests 3600); dialogs are refreshed before they run out while the XMPP user is online.',
+      format: 'nat',
+      default: 3600,
+      env: 'GW_PRESENCE_EXPIRES',
+    },
+    minExpires: {
+      doc: 'Shortest subscription a SIP watcher may ask for; a shorter non-zero Expires gets 423 Interval Too Brief (RFC 6665 §4.2.1.1). At most 3600.',
+      format: 'nat',
+      default: 60,
+      env: 'GW_PRESENCE_MIN_EXPIRES',
+    },
+    maxExpires: {
+      doc: 'Longest subscription granted to a SIP watcher; longer requests are shortened to it. A SUBSCRIBE without Expires gets 3600 (RFC 3856 §6.4) within these bounds.',
+      format: 'nat',
+      default: 7200,
+      env: 'GW_PRESENCE_MAX_EXPIRES',
+    },
+    maxPerUser: {
+      doc: 'Cap on SIP contacts one XMPP user may watch, and on XMPP users one SIP user may watch; beyond it subscribe gets policy-violation, SUBSCRIBE 403.',
+      format: 'nat',
+      default: 1000,
+      env: 'GW_PRESENCE_MAX_PER_USER',
+    },
+    maxSubscriptions: {
+      doc: 'Cap on SIP subscription dialogs held at once in each direction (and on the presence caches); beyond it new ones are refused (503 to SIP watchers).',
+      format: 'nat',
+      default: 50000,
+      env: 'GW_PRESENCE_MAX_SUBSCRIPTIONS',
+    },
+    notifyIntervalMs: {
+      doc: 'At most one NOTIFY per SIP watcher per this many milliseconds; within it the latest state wins (RFC 3856 §6.10: 5 s).',
+      format: 'nat',
+      default: 5000,
+      env: 'GW_PRESENCE_NOTIFY_INTERVAL_MS',
+    },
+    restoreRate: {
+      doc: 'At start, resubscriptions to SIP contacts and probes of watched XMPP users sent per second while re-establishing the stored subscriptions.',
+      format: 'nat',
+      default: 100,
+      env: 'GW_PRESENCE_RESTORE_RATE',
+    },
+    retryMaxDelayMs: {
+      doc: 'Longest wait between attempts to re-establish a SIP subscription that failed for a transient reason (timeouts, 5xx, 423, SIP link down); the wait doubles from 2 s with jitter.',
+      format: 'nat',
+      default: 300000,
+      env: 'GW_PRESENCE_RETRY_MAX_DELAY_MS',
+    },
+    fetchTimeoutMs: {
+      doc: 'How long a presence probe or fetch waits for the other side: the first NOTIFY of a SIP fetch, or the XMPP server\'s answer to a probe.',
+      format: 'nat',
+      default: 3000,
+      env: 'GW_PRESENCE_FETCH_TIMEOUT_MS',
+    },
+  },
   log: {
     level: {
       doc: 'Lowest level logged.',
@@ -249,6 +305,10 @@ export interface GatewayConfig {
   };
   domains: { homeSipDomain: string; xmppToSip: Array<{ xmpp: string; sip: string }> };
   im: { maxMessageBytes: number; deliveryWindowMs: number; sipTimeoutMs: number; defaultResource: string; maxPending: number };
+  presence: {
+    expires: number; minExpires: number; maxExpires: number; maxPerUser: number; maxSubscriptions: number;
+    notifyIntervalMs: number; restoreRate: number; retryMaxDelayMs: number; fetchTimeoutMs: number;
+  };
   log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text' };
   http: { host: string; port: number };
   dataDir: string;

@@ -56,6 +56,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly presenceEvents = new Counter({
+    name: 'gateway_presence_events_total',
+    help: 'Presence events by direction of the event (x2s: from XMPP, s2x: from SIP) and case (subscribe, notify-active, probe, ...)',
+    labelNames: ['direction', 'what'] as const,
+    registers: [this.registry],
+  });
+
   private readonly tableSources: Array<() => Record<string, number>> = [];
 
   /** Sizes of bounded tables (pending transactions, receipt maps, ...), read at scrape time. */

@@ -5,9 +5,13 @@ import { xml } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import type { IncomingContext } from '@xmpp/component';
 import { NS_STANZAS, parseJid } from './stanza.js';
+import { capsAttributes, type CapsInfo } from '../core/caps.js';
 
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
+
+/** XEP-0115 §4: the node names the software; `node#ver` is answered like the JID itself (§6.2). */
+export const CAPS_NODE = 'https://github.com/sip-xmpp-gateway/sip-xmpp-gateway';
 
 export interface Identity {
   category: string;
@@ -39,16 +43,32 @@ export class DiscoRegistry {
     this.userFeatures.add(ns);
   }
 
+  /** What a SIP user's JID answers to disco#info, the input of its XEP-0115 `ver`. */
+  userInfo(): CapsInfo {
+    return { identities: [this.userIdentity], features: [...this.userFeatures].sort() };
+  }
+
+  /** The <c/> attributes for presence sent for SIP users, from what disco#info really returns. */
+  userCaps(): ReturnType<typeof capsAttributes> {
+    const info = this.userInfo();
+    const key = info.features.join('\n');
+    if (this.caps?.key !== key) this.caps = { key, attrs: capsAttributes(CAPS_NODE, info) };
+    return this.caps.attrs;
+  }
+
+  private caps: { key: string; attrs: ReturnType<typeof capsAttributes> } | undefined;
+
   /** The disco#info query for a JID under the component, or an <error/> for one outside it. */
   info(to: string, node: string | undefined): Element {
     const jid = parseJid(to);
     if (jid === null || jid.domain !== this.domain) return discoError('cancel', 'item-not-found');
-    // No nodes are published yet: XEP-0030 §3.2, a node that does not exist is item-not-found.
-    if (node !== undefined) return discoError('cancel', 'item-not-found');
     const isDomain = jid.local === '';
+    // XEP-0115 §6.2: a SIP user's caps node answers as the JID does; no other
+    // node exists (XEP-0030 §3.2: item-not-found).
+    if (node !== undefined && (isDomain || node !== `${CAPS_NODE}#${this.userCaps().ver}`)) return discoError('cancel', 'item-not-found');
     const identity = isDomain ? this.domainIdentity : this.userIdentity;
     const features = [...(isDomain ? this.domainFeatures : this.userFeatures)].sort();
-    return xml('query', { xmlns: NS_DISCO_INFO },
+    return xml('query', { xmlns: NS_DISCO_INFO, ...(node !== undefined ? { node } : {}) },
       xml('identity', { category: identity.category, type: identity.type, name: identity.name }),
       ...features.map((f) => xml('feature', { var: f })));
   }

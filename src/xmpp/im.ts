@@ -5,7 +5,7 @@ import type { Element } from '@xmpp/xml';
 import parse from '@xmpp/xml/lib/parse.js';
 import type { ChatState, XmppMessage } from '../core/im/model.js';
 import type { StanzaErrorSpec } from '../core/errors.js';
-import { NS_STANZAS, xmlSafe } from './stanza.js';
+import { NS_STANZAS, translatedErrorReply, xmlSafe } from './stanza.js';
 
 export const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates';
 export const NS_RECEIPTS = 'urn:xmpp:receipts';
@@ -82,14 +82,7 @@ export function buildMessage(msg: XmppMessage): Element {
 
 /** The error reply to a message (RFC 6120 §8.3): addresses swapped, same id. */
 export function buildMessageError(original: XmppMessage, err: StanzaErrorSpec): Element {
-  const attrs: Record<string, string> = { type: 'error', from: original.to, to: original.from };
-  if (original.id !== undefined) attrs.id = original.id;
-  const error = xml('error', { type: err.type }, xml(err.condition, { xmlns: NS_STANZAS }, ...(err.target ? [err.target] : [])));
-  if (err.text) error.append(xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, xmlSafe(err.text)));
-  const el = xml('message', attrs);
-  if (original.body !== undefined) el.append(xml('body', {}, original.body));
-  el.append(error);
-  return el;
+  return translatedErrorReply('message', original, err, original.body !== undefined ? [xml('body', {}, original.body)] : []);
 }
 
 /** Reads the condition and text of an error stanza. */

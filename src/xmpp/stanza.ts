@@ -53,6 +53,24 @@ export function errorReply(stanza: Element, type: ErrorType, condition: string, 
   return reply;
 }
 
+/**
+ * The error reply to a stanza we translated (RFC 6120 §8.3): addresses
+ * swapped, same id, `payload` (e.g. the original body), then <error/> with
+ * a condition, an optional RFC 7247 target and English text.
+ */
+export function translatedErrorReply(
+  name: 'message' | 'presence',
+  original: { from: string; to: string; id?: string },
+  err: { type: ErrorType; condition: string; text?: string; target?: string },
+  payload: Element[] = [],
+): Element {
+  const attrs: Record<string, string> = { type: 'error', from: original.to, to: original.from };
+  if (original.id !== undefined) attrs.id = original.id;
+  const error = xml('error', { type: err.type }, xml(err.condition, { xmlns: NS_STANZAS }, ...(err.target ? [err.target] : [])));
+  if (err.text) error.append(xml('text', { xmlns: NS_STANZAS, 'xml:lang': 'en' }, xmlSafe(err.text)));
+  return xml(name, attrs, ...payload, error);
+}
+
 // XML 1.0 §2.2: characters a document may contain. Anything else in a stanza
 // makes the server close the whole component stream, so text that came from
 // SIP goes through xmlSafe() before it is put in a stanza.

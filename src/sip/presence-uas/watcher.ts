@@ -19,6 +19,8 @@ export interface SrfUacResponse {
 /** The part of srf's Dialog (lib/dialog.js) a SUBSCRIBE dialog uses. */
 export interface SrfDialog extends EventEmitter {
   readonly id: string;
+  /** srf keeps the dialog's tags here (lib/dialog.js). */
+  readonly sip: { callId: string; localTag: string; remoteTag: string };
   readonly local: { uri: string; contact?: string };
   readonly remote: { uri: string };
   request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<SrfUacResponse>;
@@ -62,6 +64,8 @@ export function bodyOf(doc: PresenceDoc | undefined): string | undefined {
 export class WatcherImpl implements Watcher {
   readonly dialogId: string;
   readonly contactUri: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
   private expiry: number;
   private ended = false;
   private dead = false;
@@ -92,6 +96,8 @@ export class WatcherImpl implements Watcher {
   ) {
     this.dialogId = dlg.id;
     this.contactUri = dlg.remote.uri;
+    this.localTag = dlg.sip.localTag;
+    this.remoteTag = dlg.sip.remoteTag;
     this.expiry = Date.now() + expiresSec * 1000;
     // A fetch (0) ends with its only NOTIFY, not by a timer.
     if (expiresSec > 0) this.armExpiry();
