@@ -15,6 +15,7 @@ import {
   type AddressErrorKind,
   type AddressResult,
 } from '../../src/core/address.js';
+import { prng } from '../support/prng.js';
 
 function value<T>(result: AddressResult<T>, label = ''): T {
   if (!result.ok) assert.fail(`${label} expected ok, got ${result.error.kind}: ${result.error.message}`);
@@ -420,17 +421,6 @@ test('mapper: inconsistent configuration is refused at construction', () => {
 
 // ---------------------------------------------------------------- round-trip properties
 
-/** mulberry32: small, seeded, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Every character of the specs §1.2 table, space, escape look-alikes and non-ASCII up to the astral planes.
 const LOCAL_POOL = [
