@@ -1,7 +1,7 @@
 // The assembled gateway: both links, their routers, health and metrics.
 // main.ts owns the process (signals, exit codes); tests start this directly
 // or spawn main.ts.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { Health } from './core/health.js';
 import { InFlight } from './core/inflight.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -29,6 +29,10 @@ import { PresenceNotifier } from './sip/presence-uas.js';
 import { XmppPresencePort } from './xmpp/presence-port.js';
 import { readPresence } from './xmpp/presence.js';
 import { NS_CAPS } from './core/caps.js';
+import { ChatService } from './core/chat/service.js';
+import { MsrpEndpoint } from './msrp/endpoint.js';
+import { MsrpChatMedia } from './msrp/chat-media.js';
+import { SipChatInvite } from './sip/chat-invite.js';
 
 export class Gateway {
   readonly health = new Health();
@@ -41,6 +45,9 @@ export class Gateway {
   readonly disco: DiscoRegistry;
   readonly addresses: AddressMapper;
   readonly im: ImService;
+  readonly chat: ChatService;
+  readonly msrp: MsrpEndpoint;
+  private readonly chatInvite: SipChatInvite;
   /** Presence (RFC 8048); set up in start() once the store is open, inbound drachtio mode only. */
   presence: PresenceService | undefined;
   private store: PresenceStore | undefined;
@@ -67,12 +74,48 @@ export class Gateway {
       { message: (direction, outcome) => this.metrics.imMessages.inc({ direction, outcome }) },
     );
     this.metrics.watchTables(() => this.im.tableSizes);
+    this.msrp = new MsrpEndpoint({
+      logger: log.child({ module: 'msrp' }),
+      listenAddress: cfg.msrp.listenHost,
+      host: cfg.msrp.host || cfg.msrp.listenHost,
+      port: cfg.msrp.port,
+      maxMessageBytes: cfg.msrp.maxMessageBytes,
+      maxSessions: cfg.chat.maxSessions + 100,
+      maxConnections: cfg.chat.maxSessions + 100, // one per SIP client at worst
+      ...(cfg.msrp.tlsCert ? { tls: { cert: readFileSync(cfg.msrp.tlsCert), key: readFileSync(cfg.msrp.tlsKey) } } : {}),
+    });
+    this.chatInvite = new SipChatInvite(this.sip, cfg.sip.outboundProxy, cfg.chat.inviteTimeoutMs, this.metrics);
+    const chatLog = log.child({ module: 'chat' });
+    this.chat = new ChatService(
+      { ...cfg.chat, defaultResource: cfg.im.defaultResource },
+      this.addresses,
+      new XmppImPort(this.xmpp, cfg.im.deliveryWindowMs),
+      this.chatInvite,
+      new MsrpChatMedia(this.msrp, chatLog),
+      (msg, msgLog) => this.im.fromXmpp(msg, msgLog),
+      { event: (what) => this.metrics.chatEvents.inc({ what }) },
+      chatLog,
+    );
+    this.chatInvite.setHandlers(this.chat);
+    this.metrics.watchTables(() => ({ ...this.chat.tableSizes, chat_invite_dialogs: this.chatInvite.size }));
+    this.metrics.chatSessionCount = () => this.chat.size;
     this.installIm(log.child({ module: 'im' }));
+    this.sipRouter.handle('INVITE', this.chatInvite.handler);
+    // Presence: the XMPP user's unavailable presence ends their chat sessions; the rest is presence's.
+    this.stanzas.on('presence', (stanza, stanzaLog) => {
+      const p = readPresence(stanza);
+      if (p.type === 'unavailable') this.chat.userUnavailable(p.from);
+      return this.presence?.fromXmpp(p, stanzaLog);
+    });
   }
 
   /** Pager-mode IM both ways (RFC 7572), with chat states and receipts. */
   private installIm(log: Logger): void {
-    this.stanzas.on('message', (stanza, stanzaLog) => this.im.fromXmpp(readMessage(stanza), stanzaLog));
+    // A chat that belongs to an MSRP session goes there (RFC 7573), the rest in pager mode.
+    this.stanzas.on('message', (stanza, stanzaLog) => {
+      const msg = readMessage(stanza);
+      return this.chat.takes(msg) ? this.chat.fromXmpp(msg, stanzaLog) : this.im.fromXmpp(msg, stanzaLog);
+    });
     this.stanzas.on('error', (stanza, stanzaLog) => {
       if (stanza.name !== 'message' || !stanza.attrs.id) return;
       if (!this.im.xmppError(String(stanza.attrs.id), readStanzaError(stanza))) {
@@ -129,7 +172,6 @@ export class Gateway {
     this.notifier.setHandlers(presence.handlers);
     this.sipRouter.handle('SUBSCRIBE', this.notifier.handler);
     this.sipRouter.handle('NOTIFY', this.subscriber.handleStrayNotify);
-    this.stanzas.on('presence', (stanza, stanzaLog) => presence.fromXmpp(readPresence(stanza), stanzaLog));
     const subscriber = this.subscriber;
     const notifier = this.notifier;
     this.metrics.watchTables(() => ({ ...presence.tableSizes, ...subscriber.tableSizes, ...notifier.tableSizes }));
@@ -156,6 +198,7 @@ export class Gateway {
   async start(): Promise<void> {
     mkdirSync(this.cfg.dataDir, { recursive: true });
     this.installPresence(this.log.child({ module: 'presence' }));
+    await this.msrp.start();
     this.httpPortBound = await this.http.listen(this.cfg.http.host, this.cfg.http.port);
     const results = await Promise.allSettled([this.xmpp.start(), this.sip.start()]);
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -180,6 +223,8 @@ export class Gateway {
       const finished = await this.inflight.drain(this.cfg.shutdown.graceMs);
       if (!finished) this.log.warn('shutdown grace period over; abandoning in-flight work', { pending: this.inflight.size });
       this.im.close();
+      // RFC 7573 §4: every chat session ends with BYE while the SIP link is still up.
+      await this.chat.close(Math.min(this.cfg.shutdown.graceMs, 3000));
       // Watchers get terminated;reason=deactivated and re-subscribe (RFC 6665 §4.1.3);
       // our own subscriptions are left to lapse: the next start resubscribes from the store.
       this.presence?.close();
@@ -187,6 +232,7 @@ export class Gateway {
       this.subscriber?.close();
       await Promise.allSettled([this.sip.stop(), this.xmpp.stop()]);
       await this.store?.close();
+      await this.msrp.close();
       await this.http.close();
       this.log.info('gateway stopped');
     })();

@@ -25,7 +25,7 @@ describe('SIP protocol basics', () => {
   test('OPTIONS from the proxy gets 200 with Allow and Accept (a health probe for the proxy)', async () => {
     const res = await bed.sip.inject(request('OPTIONS'), PROXY).response();
     assert.equal(res.status, 200);
-    assert.equal(res.get('allow'), 'MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE');
+    assert.equal(res.get('allow'), 'INVITE, MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE');
     assert.equal(res.get('accept'), 'text/plain, text/html, message/cpim, application/im-iscomposing+xml, message/imdn+xml');
     assert.ok(res.get('to')?.includes('tag='), 'the server adds a To-tag');
     assert.match(res.get('via') ?? '', /127\.0\.0\.1:5060/);
@@ -35,7 +35,7 @@ describe('SIP protocol basics', () => {
     for (const method of ['REGISTER', 'PUBLISH', 'INFO']) {
       const res = await bed.sip.inject(request(method), PROXY).response();
       assert.equal(res.status, 405, method);
-      assert.equal(res.get('allow'), 'MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE', method);
+      assert.equal(res.get('allow'), 'INVITE, MESSAGE, NOTIFY, OPTIONS, SUBSCRIBE', method);
     }
   });
 
@@ -44,10 +44,10 @@ describe('SIP protocol basics', () => {
     assert.equal(res.status, 481);
   });
 
-  test('an INVITE gets 100 Trying from the server, then 405 from the gateway', async () => {
+  test('an INVITE whose MSRP offer is unusable (no a=path) gets 100 Trying from the server, then 488', async () => {
     const tx = bed.sip.inject(request('INVITE', { body: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=message 7394 TCP/MSRP *\r\n' }), PROXY);
     assert.equal((await tx.response({ final: false })).status, 100);
-    assert.equal((await tx.response()).status, 405);
+    assert.equal((await tx.response()).status, 488);
   });
 
   test('a request from an untrusted source gets 403 and a log line', async () => {
@@ -64,7 +64,7 @@ describe('SIP protocol basics', () => {
   test('metrics count SIP requests by method and responses by status', async () => {
     const text = await (await fetch(`http://127.0.0.1:${await bed.gw.httpPort()}/metrics`)).text();
     assert.match(text, /gateway_sip_requests_total\{direction="in",method="OPTIONS"\} [2-9]/);
-    assert.match(text, /gateway_sip_responses_total\{direction="out",status="405"\} 4/);
+    assert.match(text, /gateway_sip_responses_total\{direction="out",status="405"\} 3/);
     assert.match(text, /gateway_errors_total\{side="sip",kind="untrusted-source"\} 1/);
   });
 });

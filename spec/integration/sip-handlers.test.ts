@@ -45,7 +45,7 @@ describe('SIP handler failures', () => {
 
   test('OPTIONS now lists the methods with handlers in Allow', async () => {
     const res = await sip.inject(sipRequest('OPTIONS'), PEER).response();
-    assert.equal(res.get('allow'), 'INFO, MESSAGE, NOTIFY, OPTIONS, PUBLISH, REGISTER, SUBSCRIBE');
+    assert.equal(res.get('allow'), 'INFO, INVITE, MESSAGE, NOTIFY, OPTIONS, PUBLISH, REGISTER, SUBSCRIBE');
   });
 });
 

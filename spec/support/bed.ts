@@ -62,6 +62,7 @@ export function gatewayConfig(xmpp: Pick<XmppServer, 'componentDomain' | 'compon
     },
     domains: { homeSipDomain: 'example.org', xmppToSip: [{ xmpp: xmpp.domain, sip: xmpp.domain }] },
     http: { host: '127.0.0.1', port: 0 },
+    msrp: { listenHost: '127.0.0.1', port: 0 },
     shutdown: { graceMs: 2000 },
   };
   return merge(base, overrides);

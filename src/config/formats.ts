@@ -70,5 +70,30 @@ export function registerFormats(): void {
         }
       },
     },
+    'chat-modes': {
+      coerce: (val: unknown) => {
+        if (typeof val !== 'string') return val;
+        try {
+          return JSON.parse(val);
+        } catch {
+          return val;
+        }
+      },
+      validate(val: unknown) {
+        if (!Array.isArray(val)) throw new Error('must be a list like [{"sip": "example.org", "mode": "session"}]');
+        const seen = new Set<string>();
+        for (const entry of val as unknown[]) {
+          const e = entry as { sip?: unknown; mode?: unknown } | null;
+          if (e === null || typeof e !== 'object' || Object.keys(e).some((k) => k !== 'sip' && k !== 'mode')) {
+            throw new Error(`each entry must be {"sip": DOMAIN, "mode": "pager"|"session"}, got ${JSON.stringify(entry)}`);
+          }
+          if (!isDomainName(e.sip)) throw new Error(`"sip" is not a domain name in ${JSON.stringify(entry)}`);
+          if (e.mode !== 'pager' && e.mode !== 'session') throw new Error(`"mode" must be "pager" or "session" in ${JSON.stringify(entry)}`);
+          const key = e.sip.toLowerCase();
+          if (seen.has(key)) throw new Error(`SIP domain ${e.sip} is listed twice`);
+          seen.add(key);
+        }
+      },
+    },
   });
 }

@@ -94,6 +94,13 @@ function crossCheck(c: GatewayConfig): void {
   if (p.expires > 2_147_483 || p.maxExpires > 2_147_483) throw new ConfigError('presence.expires/maxExpires: at most 2147483 seconds');
   if (p.minExpires < 1 || p.minExpires > 3600) throw new ConfigError('presence.minExpires: must be between 1 and 3600');
   if (p.minExpires > p.maxExpires) throw new ConfigError('presence.minExpires: must not exceed presence.maxExpires');
+  const m = c.msrp;
+  if (m.host === '' && (m.listenHost === '0.0.0.0' || m.listenHost === '::')) {
+    throw new ConfigError('msrp.host: must be set when msrp.listenHost is a wildcard address (peers need a host to connect to, RFC 4975 §8.1)');
+  }
+  if ((m.tlsCert === '') !== (m.tlsKey === '')) throw new ConfigError('msrp.tlsCert/tlsKey: give both or neither');
+  if (m.maxMessageBytes < 1) throw new ConfigError('msrp.maxMessageBytes: must be at least 1');
+  if (c.chat.inactivityMs < 1000 || c.chat.inviteTimeoutMs < 1000) throw new ConfigError('chat.inactivityMs/inviteTimeoutMs: at least 1000');
   try {
     // The address mapper refuses domain sets that would make addresses ambiguous.
     new AddressMapper({ componentDomain: c.xmpp.componentDomain, ...c.domains });

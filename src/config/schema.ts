@@ -245,6 +245,89 @@ export const schema = {
       env: 'GW_PRESENCE_FETCH_TIMEOUT_MS',
     },
   },
+  chat: {
+    defaultMode: {
+      doc: 'How an XMPP chat reaches SIP users of domains not listed in chat.modes: pager (one SIP MESSAGE per message, RFC 7572) or session (an INVITE with an MSRP session per conversation, RFC 7573; falls back to pager when the SIP side cannot do MSRP).',
+      format: ['pager', 'session'],
+      default: 'pager',
+      env: 'GW_CHAT_DEFAULT_MODE',
+    },
+    modes: {
+      doc: 'Per SIP domain (of SIP users; A-labels for international names), pager or session: JSON list of {"sip": ..., "mode": ...}.',
+      format: 'chat-modes',
+      default: [] as Array<{ sip: string; mode: 'pager' | 'session' }>,
+      env: 'GW_CHAT_MODES',
+    },
+    inactivityMs: {
+      doc: 'A chat session with no message either way for this long is ended with BYE (RFC 7573 §4; XEP-0085 suggests 10 minutes).',
+      format: 'nat',
+      default: 600000,
+      env: 'GW_CHAT_INACTIVITY_MS',
+    },
+    maxSessions: {
+      doc: 'Cap on chat sessions at once; beyond it XMPP messages go in pager mode and INVITEs get 503.',
+      format: 'nat',
+      default: 10000,
+      env: 'GW_CHAT_MAX_SESSIONS',
+    },
+    maxPerUser: {
+      doc: 'Cap on chat sessions of one XMPP user; beyond it their messages go in pager mode and INVITEs to them get 486.',
+      format: 'nat',
+      default: 100,
+      env: 'GW_CHAT_MAX_PER_USER',
+    },
+    fallbackMs: {
+      doc: 'After an INVITE is refused with 415/488/606 or answered without MSRP, how long that pair of users stays in pager mode.',
+      format: 'nat',
+      default: 3600000,
+      env: 'GW_CHAT_FALLBACK_MS',
+    },
+    inviteTimeoutMs: {
+      doc: 'How long an INVITE for a chat session waits for a final response (drachtio-server gives up after 32 s); queued messages then get remote-server-timeout.',
+      format: 'nat',
+      default: 40000,
+      env: 'GW_CHAT_INVITE_TIMEOUT_MS',
+    },
+  },
+  msrp: {
+    listenHost: {
+      doc: 'Address the MSRP listener (RFC 4975) binds to.',
+      format: 'non-empty-string',
+      default: '127.0.0.1',
+      env: 'GW_MSRP_LISTEN_HOST',
+    },
+    port: {
+      doc: 'MSRP listening port (2855 is the registered one; 0 picks a free port).',
+      format: 'port',
+      default: 2855,
+      env: 'GW_MSRP_PORT',
+    },
+    host: {
+      doc: 'Host SIP peers reach the MSRP listener at, written in a=path and c= (RFC 4975 §8.1); empty means msrp.listenHost, which must then not be a wildcard address.',
+      format: String,
+      default: '',
+      env: 'GW_MSRP_HOST',
+    },
+    tlsCert: {
+      doc: 'PEM certificate file; with msrp.tlsKey the listener speaks TLS and the gateway\'s URIs are msrps: (RFC 4975 §6).',
+      format: String,
+      default: '',
+      env: 'GW_MSRP_TLS_CERT',
+    },
+    tlsKey: {
+      doc: 'PEM private key file for msrp.tlsCert.',
+      format: String,
+      default: '',
+      env: 'GW_MSRP_TLS_KEY',
+      sensitive: true,
+    },
+    maxMessageBytes: {
+      doc: 'Largest MSRP message accepted (the SDP max-size; larger ones get 413, RFC 7573 §8). Keep it below the XMPP server\'s stanza size limit.',
+      format: 'nat',
+      default: 65536,
+      env: 'GW_MSRP_MAX_MESSAGE_BYTES',
+    },
+  },
   log: {
     level: {
       doc: 'Lowest level logged.',
@@ -309,6 +392,11 @@ export interface GatewayConfig {
     expires: number; minExpires: number; maxExpires: number; maxPerUser: number; maxSubscriptions: number;
     notifyIntervalMs: number; restoreRate: number; retryMaxDelayMs: number; fetchTimeoutMs: number;
   };
+  chat: {
+    defaultMode: 'pager' | 'session'; modes: Array<{ sip: string; mode: 'pager' | 'session' }>; inactivityMs: number;
+    maxSessions: number; maxPerUser: number; fallbackMs: number; inviteTimeoutMs: number;
+  };
+  msrp: { listenHost: string; port: number; host: string; tlsCert: string; tlsKey: string; maxMessageBytes: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug'; format: 'json' | 'text' };
   http: { host: string; port: number };
   dataDir: string;

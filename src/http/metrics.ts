@@ -63,6 +63,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly chatEvents = new Counter({
+    name: 'gateway_chat_events_total',
+    help: 'Chat-session events (RFC 7573): up-x2s, up-s2x, ended, fallback-pager, x2s-message, s2x-message, invite-<status>, ...',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+
+  /** Where gateway_chat_sessions reads the number of open sessions (set by the gateway). */
+  chatSessionCount: () => number = () => 0;
+
+  readonly chatSessions: Gauge = new Gauge({
+    name: 'gateway_chat_sessions',
+    help: 'Chat sessions (INVITE dialog + MSRP session) open now',
+    registers: [this.registry],
+    collect: () => this.chatSessions.set(this.chatSessionCount()),
+  });
+
   private readonly tableSources: Array<() => Record<string, number>> = [];
 
   /** Sizes of bounded tables (pending transactions, receipt maps, ...), read at scrape time. */

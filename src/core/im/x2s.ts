@@ -34,6 +34,11 @@ export interface X2sContext {
 // RFC 3261 §25.1: Call-ID = word [ "@" word ]; word = 1*(alphanum / ...).
 const CALL_ID = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/;
 
+/** Whether a <thread/> can be carried as a Call-ID (RFC 7572 §4, RFC 7573 §4). */
+export function isCallId(thread: string): boolean {
+  return thread.length <= 200 && CALL_ID.test(thread);
+}
+
 function fail(condition: XmppCondition, text: string): X2sDecision {
   return { kind: 'error', error: { condition, type: errorTypeFor(condition), text } };
 }
@@ -68,7 +73,7 @@ export function decideX2s(msg: XmppMessage, ctx: X2sContext): X2sDecision {
   };
   // RFC 7572 Table 1: <thread/> -> Call-ID; a thread that is not a valid
   // Call-ID cannot be carried and is left out rather than mangled.
-  if (msg.thread !== undefined && CALL_ID.test(msg.thread) && msg.thread.length <= 200) out.callId = msg.thread;
+  if (msg.thread !== undefined && isCallId(msg.thread)) out.callId = msg.thread;
   if (msg.subject !== undefined) out.subject = msg.subject;
   if (msg.lang !== undefined) out.lang = msg.lang;
   return { kind: 'send', out };

@@ -17,7 +17,7 @@ import { xmppToPidf } from './map.js';
 import type { PresenceDoc, XmppPresence } from './model.js';
 import type { FinalDoc, Watcher, WatcherDecision, WatcherHandlers, WatcherRequest } from './notifier-port.js';
 import type { PresenceConfig, PresenceCounters, PresenceStanza, PresenceXmppPort } from './ports.js';
-import { bareJid, resourceOf } from './jid.js';
+import { bareJid, resourceOf } from '../jid.js';
 
 interface Pair {
   readonly key: string;

@@ -16,7 +16,7 @@ import type { WatcherHandlers } from './notifier-port.js';
 import type { PresenceConfig, PresenceCounters, PresenceStanza, PresenceXmppPort, SubscriberPort } from './ports.js';
 import { S2xPresence } from './s2x.js';
 import { X2sPresence } from './x2s.js';
-import { bareJid, resourceOf } from './jid.js';
+import { bareJid, resourceOf } from '../jid.js';
 
 export class PresenceService {
   readonly x2s: X2sPresence;

@@ -13,7 +13,7 @@ import { pidfToXmpp } from './map.js';
 import type { PresenceDoc, XmppPresence } from './model.js';
 import type { PresenceConfig, PresenceCounters, PresenceStanza, PresenceXmppPort, SubscriberPort } from './ports.js';
 import type { Subscription, SubscriptionEvent } from './subscriber-port.js';
-import { bareJid, resourceOf } from './jid.js';
+import { bareJid, resourceOf } from '../jid.js';
 
 /**
  * Final answers that end the authorization. RFC 8048 §5.2.2 names 403, 489

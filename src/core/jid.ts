@@ -1,4 +1,4 @@
-// The two JID splits the presence service needs. Stanzas reach it already
+// The two JID splits the core services need. Stanzas reach them already
 // validated by the XMPP router (xmpp/router.ts), so these only cut strings.
 
 /** `user@domain/res` → `user@domain` (a resource may itself contain '/', RFC 7622 §3.4). */
