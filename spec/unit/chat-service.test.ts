@@ -225,4 +225,17 @@ describe('chat service', () => {
     await settle(10);
     assert.equal(e.media.created[0]!.sent.length, 50);
   });
+
+  test('a conversation ended before it is up hands its queued messages to pager mode, and hangs up a late 200', async () => {
+    let answer: (o: InviteOutcome) => void = () => undefined;
+    e.sip.invite = (req) => { e.sip.invites.push(req); return new Promise((r) => { answer = r; }); };
+    await e.chat.fromXmpp(msg({ body: 'queued', id: 'k1' }), log);
+    e.chat.userUnavailable('alice@example.com/balcony');
+    assert.deepEqual(e.pager.map((m) => m.id), ['k1']);
+    const late = new FakeDialog('late');
+    answer({ kind: 'answered', sdp: 'v=0 msrp', dialog: late });
+    await settle();
+    assert.equal(late.byes, 1);
+    assert.equal(e.chat.size, 0);
+  });
 });

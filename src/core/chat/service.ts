@@ -354,6 +354,10 @@ export class ChatService {
     if (set?.size === 0) this.byUser.delete(c.user);
     c.media?.close(why);
     if (opts.bye && c.dialog !== undefined) void c.dialog.bye();
+    // Messages still waiting for the session are not lost: pager mode takes them.
+    for (const msg of c.queue.splice(0)) {
+      this.pager(msg, this.log).catch((err: unknown) => this.log.warn('pager fallback failed', { err: String(err) }));
+    }
     // Mapping §5.3 / E8: the XMPP user learns that the conversation is over.
     if (opts.gone && wasUp) {
       this.xmpp.send({ from: c.sipFrom, to: c.xmppTo, type: 'chat', thread: c.callId, chatState: 'gone' })
