@@ -228,7 +228,7 @@ export class Gateway {
       // Watchers get terminated;reason=deactivated and re-subscribe (RFC 6665 §4.1.3);
       // our own subscriptions are left to lapse: the next start resubscribes from the store.
       this.presence?.close();
-      await this.notifier?.close();
+      await this.notifier?.close(Math.max(this.cfg.shutdown.graceMs, 3000));
       this.subscriber?.close();
       await Promise.allSettled([this.sip.stop(), this.xmpp.stop()]);
       await this.store?.close();

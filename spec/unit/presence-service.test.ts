@@ -379,6 +379,30 @@ describe('presence service, SIP user watches an XMPP user', () => {
   });
 });
 
+describe('presence service, notifications without repeats', () => {
+  test('subscribed and the presence right behind it give one NOTIFY with the state, not the same body twice', async () => {
+    const e = env();
+    try {
+      const notified: string[] = [];
+      const w: Watcher = {
+        dialogId: 'd', watcherUri: 'sip:bob@example.org', targetUri: 'sip:alice@example.com', callId: 'd', localTag: 'l', remoteTag: 'r',
+        contactUri: 'sip:bob@127.0.0.1', expiresAt: Date.now() + 60_000, alive: true,
+        notify: (st, doc) => { notified.push(`${st.state} ${doc ? doc.tuples.map((t) => t.id).join(',') : 'empty'}`); return Promise.resolve('ok'); },
+        terminate: () => Promise.resolve(),
+      };
+      await e.svc.handlers.onSubscribe({ watcherUri: 'sip:bob@example.org', targetUri: 'sip:alice@example.com', expires: 3600, isFetch: false, callId: 'd' });
+      e.svc.handlers.onWatcher!(w);
+      const a = e.svc.fromXmpp({ from: ALICE, to: `bob@${GW}`, type: 'subscribed' }, log);
+      const b = e.svc.fromXmpp({ from: `${ALICE}/balcony`, to: `bob@${GW}`, presence: { available: true } }, log);
+      await Promise.all([a, b]);
+      await settle();
+      assert.deepEqual(notified, ['active ID-balcony']);
+    } finally {
+      e.svc.close();
+    }
+  });
+});
+
 describe('presence service, start-up re-establishment', () => {
   test('resubscribes interested X2S records (stale dialogs forgotten), probes watched users, skips offline users', async () => {
     const store = createMemoryStore();

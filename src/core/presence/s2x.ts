@@ -39,8 +39,10 @@ export class S2xPresence implements WatcherHandlers {
   /** Fetches waiting for the answer to a probe, per pair. */
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly queue = new KeyedQueue();
+  /** The body of the last active NOTIFY per watcher (WeakMap: forgotten with the watcher). */
+  private readonly lastSent = new WeakMap<Watcher, string>();
   /** The state each accepted SUBSCRIBE was given, until onWatcher (by Call-ID). */
-  private readonly decided: BoundedMap<string, 'pending' | 'active'>;
+  private readonly decided: BoundedMap<string, { state: 'pending' | 'active'; body: string }>;
 
   constructor(
     private readonly cfg: PresenceConfig,
@@ -128,9 +130,9 @@ export class S2xPresence implements WatcherHandlers {
     if (rec?.authorization === 'granted') {
       // Authorized before (e.g. a watcher re-subscribing after our restart): active at once,
       // with the state if known, else a probe fills the cache and a NOTIFY follows.
-      this.decided.set(req.callId, 'active');
       if (!this.cache.has(p.key)) await this.sendProbe(p);
       const doc = this.doc(p);
+      this.decided.set(req.callId, { state: 'active', body: doc === undefined ? '' : JSON.stringify(doc) });
       return { accept: true, state: 'active', ...(doc ? { doc } : {}) };
     }
     try {
@@ -141,7 +143,7 @@ export class S2xPresence implements WatcherHandlers {
       return { accept: false, status: 503, reason: 'Service Unavailable', headers: { 'Retry-After': '30' } };
     }
     await this.put(p, rec, { authorization: 'pending' });
-    this.decided.set(req.callId, 'pending');
+    this.decided.set(req.callId, { state: 'pending', body: '' });
     return { accept: true, state: 'pending' };
   }
 
@@ -157,7 +159,8 @@ export class S2xPresence implements WatcherHandlers {
       const rec = await this.store.getS2x(p.watcherAor, p.user);
       await this.put(p, rec, { dialog: dialogOf(w) });
       // `subscribed` may have come between the decision and now.
-      if (decided === 'pending' && rec?.authorization === 'granted') await w.notify({ state: 'active' }, this.doc(p));
+      if (decided?.state === 'active') this.lastSent.set(w, decided.body);
+      if (decided?.state === 'pending' && rec?.authorization === 'granted') await this.notifyActive(w, this.doc(p));
     });
   }
 
@@ -169,7 +172,8 @@ export class S2xPresence implements WatcherHandlers {
     void this.task(p, 'refresh', async () => {
       const rec = await this.store.getS2x(p.watcherAor, p.user);
       if (rec !== undefined) await this.put(p, rec, { dialog: dialogOf(w) });
-      if (rec?.authorization === 'granted' && doc !== undefined) await w.notify({ state: 'active' }, doc);
+      // Always sent (RFC 6665 §4.2.1.2: a refresh is followed by a NOTIFY), so not deduplicated.
+      if (rec?.authorization === 'granted' && doc !== undefined) await this.notifyActive(w, doc, true);
     });
   }
 
@@ -243,7 +247,7 @@ export class S2xPresence implements WatcherHandlers {
       const rec = await this.store.getS2x(p.watcherAor, p.user);
       if (rec?.authorization !== 'granted') await this.put(p, rec, { authorization: 'granted' });
       const doc = this.doc(p);
-      for (const w of this.live(p)) void w.notify({ state: 'active' }, doc);
+      for (const w of this.live(p)) void this.notifyActive(w, doc);
     });
   }
 
@@ -274,8 +278,19 @@ export class S2xPresence implements WatcherHandlers {
       if (rec?.authorization !== 'granted') return;
       this.counters.event('x2s', 'presence-notified');
       const doc = this.doc(p);
-      for (const w of this.live(p)) void w.notify({ state: 'active' }, doc);
+      for (const w of this.live(p)) void this.notifyActive(w, doc);
     });
+  }
+
+  /**
+   * NOTIFY active unless this watcher already got exactly this (a `subscribed`
+   * and the presence right behind it would otherwise send the same body twice).
+   */
+  private notifyActive(w: Watcher, doc: PresenceDoc | undefined, always = false): Promise<unknown> {
+    const body = doc === undefined ? '' : JSON.stringify(doc);
+    if (!always && this.lastSent.get(w) === body) return Promise.resolve();
+    this.lastSent.set(w, body);
+    return w.notify({ state: 'active' }, doc);
   }
 
   /**
@@ -329,15 +344,23 @@ export class S2xPresence implements WatcherHandlers {
    */
   async restore(pace: (task: () => void) => void): Promise<number> {
     let n = 0;
+    const stale: S2xInput[] = [];
+    const flush = async (): Promise<void> => {
+      if (stale.length > 0) await this.store.putS2xMany(stale.splice(0));
+      await new Promise((r) => setImmediate(r)); // let the gateway serve traffic between pages
+    };
     for await (const rec of this.store.listS2x()) {
       if (rec.dialog === undefined) continue;
-      await this.store.putS2x({ ...rec, dialog: undefined });
+      const { dialog: _gone, ...rest } = rec;
+      stale.push(rest);
+      if (stale.length >= 500) await flush();
       const watcher = this.addresses.sipUserToJid(rec.sipWatcher);
       const p = watcher.ok ? this.pair(watcher.value.bare, rec.xmppUser) : undefined;
       if (p === undefined || rec.authorization !== 'granted') continue;
       n += 1;
       pace(() => void this.sendProbe(p));
     }
+    await flush();
     return n;
   }
 

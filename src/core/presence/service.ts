@@ -23,7 +23,9 @@ export class PresenceService {
   readonly s2x: S2xPresence;
   /** Available resources of XMPP users, as their presence reached us. */
   private readonly online = new Map<string, Set<string>>();
-  private readonly pacer: Pacer;
+  /** Start-up work is paced per side: resubscriptions to the SIP proxy, probes to the XMPP server. */
+  private readonly sipPacer: Pacer;
+  private readonly xmppPacer: Pacer;
   private readonly maxOnline: number;
 
   constructor(
@@ -37,7 +39,8 @@ export class PresenceService {
   ) {
     this.x2s = new X2sPresence(cfg, addresses, store, sip, xmpp, counters, log, cfg.maxSubscriptions);
     this.s2x = new S2xPresence(cfg, addresses, store, xmpp, counters, log, cfg.maxSubscriptions);
-    this.pacer = new Pacer(cfg.restoreRate);
+    this.sipPacer = new Pacer(cfg.restoreRate);
+    this.xmppPacer = new Pacer(cfg.restoreRate);
     this.maxOnline = cfg.maxSubscriptions;
   }
 
@@ -47,7 +50,7 @@ export class PresenceService {
   }
 
   get tableSizes(): Record<string, number> {
-    return { ...this.x2s.tableSizes, ...this.s2x.tableSizes, presence_online_users: this.online.size, presence_restore_queue: this.pacer.pending };
+    return { ...this.x2s.tableSizes, ...this.s2x.tableSizes, presence_online_users: this.online.size, presence_restore_queue: this.sipPacer.pending + this.xmppPacer.pending };
   }
 
   async fromXmpp(p: PresenceStanza, log: Logger): Promise<void> {
@@ -87,15 +90,15 @@ export class PresenceService {
 
   /** Re-establishes what the store holds (issue 4, item 5); resolves once everything is queued. */
   async restore(): Promise<{ resubscribes: number; probes: number }> {
-    const pace = (task: () => void): void => this.pacer.add(task);
-    const resubscribes = await this.x2s.restore(pace);
-    const probes = await this.s2x.restore(pace);
+    const resubscribes = await this.x2s.restore((task) => this.sipPacer.add(task));
+    const probes = await this.s2x.restore((task) => this.xmppPacer.add(task));
     this.log.info('presence state restored', { resubscribes, probes });
     return { resubscribes, probes };
   }
 
   close(): void {
-    this.pacer.close();
+    this.sipPacer.close();
+    this.xmppPacer.close();
     this.x2s.close();
     this.s2x.close();
     this.online.clear();

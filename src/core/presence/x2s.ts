@@ -24,6 +24,8 @@ const PERMANENT = new Set([403, 404, 410, 484, 489, 603, 604]);
 /** Mapping §3.4: terminated with these reasons ends the authorization; others resubscribe. */
 const FINAL_REASONS = new Set(['rejected', 'noresource', 'invariant']);
 const RETRY_INITIAL_MS = 2000;
+/** Stored dialogs cleared per write transaction at start-up. */
+const RESTORE_BATCH = 500;
 
 interface Entry {
   readonly key: string;
@@ -252,8 +254,13 @@ export class X2sPresence {
       return;
     }
     e.backoff.reset();
-    await this.put(e, rec, { state: 'active', dialog: dialogOf(sub) });
-    this.scheduleRefresh(e, sub);
+    // A NOTIFY may shorten the subscription (RFC 6665 §4.1.3); store and re-plan only on a change
+    // (its expires is in whole seconds counted from now, so the same lifetime moves by up to a second).
+    const stored = rec.dialog;
+    if (rec.state !== 'active' || stored?.dialogId !== sub.dialogId || Math.abs(stored.expiresAt - sub.expiresAt) > 2000) {
+      await this.put(e, rec, { state: 'active', dialog: dialogOf(sub) });
+      this.scheduleRefresh(e, sub);
+    }
     if (rec.state !== 'active') {
       // RFC 8048 §5.2.1 (C3, C4): the first active NOTIFY is the approval.
       log.info('SIP contact approved the subscription', { user: e.user, contact: e.contact });
@@ -436,19 +443,29 @@ export class X2sPresence {
    */
   async restore(pace: (task: () => void) => void): Promise<number> {
     let n = 0;
+    const stale: X2sInput[] = [];
+    const flush = async (): Promise<void> => {
+      if (stale.length > 0) await this.store.putX2sMany(stale.splice(0));
+      await new Promise((r) => setImmediate(r)); // let the gateway serve traffic between pages
+    };
     for await (const rec of this.store.listX2s()) {
       const e = this.fromRecord(rec);
       if (e === undefined) {
         this.log.warn('stored subscription no longer maps; left alone', { user: rec.xmppUser, contact: rec.sipContact });
         continue;
       }
-      if (rec.dialog !== undefined) await this.put(e, rec, { dialog: undefined });
+      if (rec.dialog !== undefined) {
+        const { dialog: _gone, ...rest } = rec;
+        stale.push(rest);
+        if (stale.length >= RESTORE_BATCH) await flush();
+      }
       if (!rec.interested) continue;
       n += 1;
       pace(() => void this.run(e, 'restore', async () => {
         if (e.sub === undefined) await this.doSubscribe(e);
       }));
     }
+    await flush();
     return n;
   }
 

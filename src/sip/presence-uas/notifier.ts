@@ -93,14 +93,14 @@ export class PresenceNotifier implements WatcherHost {
   /**
    * Graceful stop: every watcher gets `terminated;reason=deactivated` (RFC
    * 6665 §4.1.3: re-subscribe at once, e.g. to another instance) while the
-   * link is up, within docTimeoutMs; then everything is forgotten.
+   * link is up, within `withinMs` (default docTimeoutMs); then everything is forgotten.
    */
-  async close(): Promise<void> {
+  async close(withinMs = this.docTimeoutMs): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const all = [...this.watchers.values()];
     if (this.linkUp && all.length > 0) {
-      await within(Promise.allSettled(all.map((w) => w.terminate('deactivated'))), this.docTimeoutMs);
+      await within(Promise.allSettled(all.map((w) => w.terminate('deactivated'))), withinMs);
     }
     for (const w of [...this.watchers.values(), ...this.fetching]) {
       w.drop();
