@@ -7,6 +7,7 @@ import type { Peer, SipMessage } from './sip-text.js';
 import { Waiter, type AppLink, type ClientTxn, type Dialog, type ServerTxn, type WireRecord } from './state.js';
 import { deliverResponse, onAppRequest } from './uac.js';
 import { onAppResponse, receiveRequest } from './uas.js';
+import { DialogTable } from './dialogs.js';
 
 /** Picks the app for a new request of a verb, or undefined (-> 503, A.4). */
 export type Router = (verb: string) => AppLink | undefined;
@@ -29,7 +30,7 @@ export class Engine {
   readonly clientTxns = new Map<string, ClientTxn>();
   /** Latest INVITE client transaction per dialog id, for the app's ACK (A.7). */
   readonly clientInviteByDialog = new Map<string, ClientTxn>();
-  readonly dialogs = new Map<string, Dialog>();
+  readonly dialogs = new DialogTable();
   /** Every request the double put on the wire, in order. */
   readonly outbound: OutboundRequest[] = [];
   readonly taken = new Set<OutboundRequest>();
@@ -64,10 +65,7 @@ export class Engine {
   }
 
   findDialog(callId: string, localTag: string, remoteTag: string | undefined): Dialog | undefined {
-    for (const d of this.dialogs.values()) {
-      if (d.callId === callId && d.localTag === localTag && d.remoteTag === remoteTag) return d;
-    }
-    return undefined;
+    return this.dialogs.find(callId, localTag, remoteTag);
   }
 
   pushOutbound(req: OutboundRequest): void {

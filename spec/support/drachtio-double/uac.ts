@@ -57,7 +57,7 @@ export function onAppRequest(e: Engine, app: AppLink, msgId: string, tokens: str
       if (!d) return app.reply(msgId, NOK_NO_DIALOG);
     } else if (partial.get('call-id')) {
       // A.7 special case: a Call-ID of an existing dialog sends the request inside it
-      d = [...e.dialogs.values()].find((x) => x.callId === partial.get('call-id'));
+      d = e.dialogs.withCallId(partial.get('call-id') ?? '');
     }
     if (d) {
       const target = targetOfDialog(d);
