@@ -51,7 +51,8 @@ const CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/;
 const FLAGS = new Set([0x24, 0x2b, 0x23]); // $ + #
 
 export class MsrpParser {
-  private buf = Buffer.alloc(4096);
+  /** Grows on demand: an idle connection holds no buffer (thousands of connections, one per SIP client). */
+  private buf = Buffer.alloc(0);
   private len = 0;
   /** Start of the frame being parsed. */
   private pos = 0;
@@ -113,7 +114,7 @@ export class MsrpParser {
   private append(data: Uint8Array): void {
     const need = this.len + data.byteLength;
     if (need > this.buf.length) {
-      const bigger = Buffer.alloc(Math.max(need, this.buf.length * 2));
+      const bigger = Buffer.alloc(Math.max(need, this.buf.length * 2, 4096));
       this.buf.copy(bigger, 0, 0, this.len);
       this.buf = bigger;
     }
@@ -126,6 +127,8 @@ export class MsrpParser {
     if (this.pos === 0) return;
     this.buf.copy(this.buf, 0, this.pos, this.len);
     this.len -= this.pos;
+    // A large message grew the buffer; an idle connection should not keep it.
+    if (this.len === 0 && this.buf.length > 16 * 1024) this.buf = Buffer.alloc(0);
     this.lineStart -= this.pos;
     this.eolScan -= this.pos;
     this.bodyStart -= this.pos;

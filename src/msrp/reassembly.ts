@@ -67,7 +67,8 @@ interface Partial {
   failureReport: FailureReport;
 }
 
-const REMEMBERED_IDS = 256;
+/** Completed and refused Message-IDs remembered per session, to spot duplicates (§5.4) and later chunks of a refused message. */
+const REMEMBERED_IDS = 128;
 const DEFAULT_MAX_FRAGMENTS = 1024;
 
 function addRange(ranges: Array<[number, number]>, start: number, end: number): void {

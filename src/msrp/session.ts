@@ -28,7 +28,13 @@ export type {
 
 /** Types §8.9 exempts from the direction attribute: control and reporting payloads. */
 const CONTROL_TYPES = ['application/im-iscomposing+xml', 'message/imdn+xml'];
-const SENT_IDS_REMEMBERED = 1024;
+/**
+ * Message-IDs remembered per session for late REPORTs and failures (§7.1.2)
+ * and held success REPORTs. Per session, so it bounds memory by sessions:
+ * 1 024 cost a busy session about 100 KiB; a REPORT for one of our last 128
+ * messages is all a chat needs.
+ */
+const SENT_IDS_REMEMBERED = 128;
 
 export class MsrpSession extends EventEmitter<SessionEvents> implements BoundSession {
   readonly sessionId: string;
@@ -52,7 +58,8 @@ export class MsrpSession extends EventEmitter<SessionEvents> implements BoundSes
   private readonly owedReports = new Map<string, { size: number; toPath: readonly MsrpUri[] }>();
   private readonly deferReports: boolean;
   private bindTimer: NodeJS.Timeout | undefined;
-  private readonly log: Logger;
+  private readonly label: number;
+  private logger: Logger | undefined;
 
   constructor(private readonly host: SessionHost, localUri: MsrpUri, opts: Required<Omit<SessionOptions, 'direction'>> & SessionOptions) {
     super();
@@ -65,7 +72,13 @@ export class MsrpSession extends EventEmitter<SessionEvents> implements BoundSes
     this.deferReports = opts.deferSuccessReports === true;
     this.reassembler = new Reassembler({ ...host.reassembly, maxMessageBytes: opts.maxMessageBytes });
     // Never log the session-id: it is the session's only secret (§14.1).
-    this.log = host.log.child({ msrpSession: host.nextLabel() });
+    this.label = host.nextLabel();
+  }
+
+  /** Created on first use: most sessions never log, and thousands of them are open at once. */
+  private get log(): Logger {
+    this.logger ??= this.host.log.child({ msrpSession: this.label });
+    return this.logger;
   }
 
   get state(): SessionState {
@@ -198,7 +211,7 @@ export class MsrpSession extends EventEmitter<SessionEvents> implements BoundSes
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w(fail(reason));
-    this.log.debug('MSRP session closed', { reason });
+    if (this.host.log.isDebugEnabled()) this.log.debug('MSRP session closed', { reason });
     this.fire('closed', reason);
   }
 
@@ -320,7 +333,7 @@ export class MsrpSession extends EventEmitter<SessionEvents> implements BoundSes
     }
     // §7.1.1/§7.1.2: a REPORT for a Message-ID we did not send is silently ignored.
     if (!this.sent.has(messageId)) {
-      this.log.debug('MSRP REPORT for an unknown Message-ID', { tid: req.tid, messageId });
+      if (this.host.log.isDebugEnabled()) this.log.debug('MSRP REPORT for an unknown Message-ID', { tid: req.tid, messageId });
       return;
     }
     // §7.3.2: a "000" status reads like a transaction response; a failure stops the message (§10.5 for 413).

@@ -104,7 +104,7 @@ export class ChatService {
       c.sipFrom = `${bare(msg.to)}/${resourceOf(msg.to) ?? this.cfg.defaultResource}`;
       this.register(c);
       c.queue.push(msg);
-      void this.open(c, msg, k.target, log.child({ callId }));
+      void this.open(c, msg, k.target, log);
       return;
     }
     c.userFull = msg.from; // replies go to the resource that wrote last
@@ -147,7 +147,7 @@ export class ChatService {
       const error = outcome.kind === 'rejected' ? sipStatusToXmppError(outcome.status, outcome.reason)
         : outcome.kind === 'timeout' ? timeoutError()
           : { ...timeoutError(), text: 'the SIP side is unreachable' };
-      log.info('chat INVITE failed', { outcome: outcome.kind, status: outcome.kind === 'rejected' ? outcome.status : undefined });
+      log.info('chat INVITE failed', { callId: c.callId, outcome: outcome.kind, status: outcome.kind === 'rejected' ? outcome.status : undefined });
       this.counters.event(`invite-${outcome.kind === 'rejected' ? outcome.status : outcome.kind}`);
       await this.failQueue(c, error);
       this.end(c, 'INVITE failed', { bye: false, gone: false });
@@ -173,7 +173,7 @@ export class ChatService {
 
   /** Pager mode for the queued messages (and, when `remember`, for the pair for a while). */
   private async fallBack(c: Conversation, why: string, log: Logger, remember: boolean): Promise<void> {
-    log.info('chat session not possible; pager mode', { why, remembered: remember });
+    log.info('chat session not possible; pager mode', { callId: c.callId, why, remembered: remember });
     this.counters.event(remember ? 'fallback-pager' : 'failed-pager');
     if (remember) this.pagerPairs.set(c.key, true);
     const queued = c.queue.splice(0);
@@ -189,7 +189,7 @@ export class ChatService {
     if (c.state === 'ended') return;
     c.state = 'up';
     this.counters.event(`up-${c.startedBy}`);
-    log.info('chat session up', { user: c.user, sip: c.sipAor, startedBy: c.startedBy });
+    if (log.isInfoEnabled()) log.info('chat session up', { callId: c.callId, user: c.user, sip: c.sipAor, startedBy: c.startedBy });
     this.armInactivity(c);
     const queued = c.queue.splice(0);
     void (async () => {
@@ -364,7 +364,7 @@ export class ChatService {
         .catch((err: unknown) => this.log.warn('could not send <gone/>', { err: String(err) }));
     }
     this.counters.event('ended');
-    this.log.info('chat session ended', { callId: c.callId, user: c.user, sip: c.sipAor, why });
+    if (this.log.isInfoEnabled()) this.log.info('chat session ended', { callId: c.callId, user: c.user, sip: c.sipAor, why });
   }
 
   /** The XMPP user's resource went unavailable: its sessions end (issue 5, item 4). */
