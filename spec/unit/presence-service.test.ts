@@ -194,6 +194,7 @@ describe('presence service, XMPP user watches a SIP contact', () => {
     await e.svc.fromXmpp(stanza('subscribe', ALICE, `d@${GW}`), log);
     assert.equal(e.sip.subscribes.length, 3);
     assert.equal(e.xmpp.errors[0]?.error.condition, 'policy-violation');
+    assert.equal(e.svc.tableSizes.presence_x2s_entries, 3, 'a refused request leaves no entry behind');
     // An existing subscription is not refused.
     await e.svc.fromXmpp(stanza('subscribe', ALICE, `a@${GW}`), log);
     assert.equal(e.xmpp.errors.length, 1);

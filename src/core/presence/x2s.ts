@@ -110,6 +110,7 @@ export class X2sPresence {
         log.info('subscription refused: per-user cap reached', { cap: this.cfg.maxPerUser });
         this.counters.event('x2s', 'subscribe-over-cap');
         await this.xmpp.sendError(p, { condition: 'policy-violation', type: 'cancel', text: `at most ${this.cfg.maxPerUser} SIP contacts per user` });
+        this.dropIfIdle(e); // entries exist only for stored pairs, or a flood of refused requests would grow the table
         return;
       }
       this.counters.event('x2s', 'subscribe');
