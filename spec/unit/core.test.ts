@@ -75,3 +75,45 @@ test('InFlight waits for tracked work, and gives up after the grace period', asy
   assert.equal(await f.drain(1000), true);
   assert.equal(f.size, 0);
 });
+
+test('Pacer runs tasks in order and never faster than its rate, making up for slow ticks', async () => {
+  const { Pacer } = await import('../../src/core/pacer.js');
+  const { performance } = await import('node:perf_hooks');
+  const rate = 200;
+  const pacer = new Pacer(rate);
+  const ran: number[] = [];
+  const t0 = performance.now();
+  let violations = 0;
+  for (let i = 0; i < 60; i++) {
+    pacer.add(() => {
+      ran.push(i);
+      // At any moment at most one task plus one per 1/rate seconds since the start.
+      if (ran.length > Math.floor(((performance.now() - t0) * rate) / 1000) + 1) violations += 1;
+      if (i === 5) { const until = performance.now() + 50; while (performance.now() < until) { /* a slow task */ } }
+    });
+  }
+  assert.equal(pacer.pending, 60);
+  await new Promise<void>((resolve) => { const poll = setInterval(() => { if (pacer.pending === 0) { clearInterval(poll); resolve(); } }, 5); });
+  assert.deepEqual(ran, Array.from({ length: 60 }, (_, i) => i));
+  assert.equal(violations, 0);
+  pacer.close();
+  pacer.add(() => ran.push(-1));
+  assert.equal(pacer.pending, 0, 'closed: nothing is queued');
+});
+
+test('KeyedQueue runs one task at a time per key, in order, and forgets drained keys', async () => {
+  const { KeyedQueue } = await import('../../src/core/keyed-queue.js');
+  const q = new KeyedQueue();
+  const log: string[] = [];
+  const slow = (tag: string, ms: number) => async () => { log.push(`${tag}+`); await new Promise((r) => setTimeout(r, ms)); log.push(`${tag}-`); };
+  const a1 = q.run('a', slow('a1', 20));
+  const a2 = q.run('a', slow('a2', 1));
+  const b1 = q.run('b', slow('b1', 1));
+  const failed = q.run('a', () => { throw new Error('boom'); });
+  await assert.rejects(failed, /boom/);
+  await Promise.all([a1, a2, b1]);
+  assert.ok(log.indexOf('a1-') < log.indexOf('a2+'), log.join(' '));
+  assert.ok(log.indexOf('b1-') < log.indexOf('a1-'), 'keys run in parallel');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(q.size, 0);
+});

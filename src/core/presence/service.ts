@@ -90,8 +90,11 @@ export class PresenceService {
 
   /** Re-establishes what the store holds (issue 4, item 5); resolves once everything is queued. */
   async restore(): Promise<{ resubscribes: number; probes: number }> {
-    const resubscribes = await this.x2s.restore((task) => this.sipPacer.add(task));
-    const probes = await this.s2x.restore((task) => this.xmppPacer.add(task));
+    // Both sides at once: different tables, different servers, each paced on its own.
+    const [resubscribes, probes] = await Promise.all([
+      this.x2s.restore((task) => this.sipPacer.add(task)),
+      this.s2x.restore((task) => this.xmppPacer.add(task)),
+    ]);
     this.log.info('presence state restored', { resubscribes, probes });
     return { resubscribes, probes };
   }
