@@ -22,33 +22,29 @@
 // BENCH_NODELAY=1 (diagnostic: the gateway's XMPP socket with TCP_NODELAY, see
 // bench/nodelay-preload.mjs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 
 import { DRACHTIO_SECRET, PROXY_PEER, gatewayConfig, sipRequest } from '../spec/support/bed.js';
-import { DrachtioDouble, type FrameRecord, type InboundTransaction } from '../spec/support/drachtio-double/index.js';
+import { DrachtioDouble, type InboundTransaction, type OutboundRequest, type SipMessage } from '../spec/support/drachtio-double/index.js';
 import { GatewayProcess, REPO_ROOT } from '../spec/support/gateway-process.js';
 import { allocatePorts, connectClient, startProsody, type TestClient, type XmppServer } from '../spec/support/xmpp-servers/index.js';
-import { ClosedLoop, percentile, type LoopResult } from './loop.js';
-import { cpuSeconds, machineInfo, memoryMiB } from './proc.js';
+import { cpuSnap as cpuOf } from './cpu.js';
+import { Injected, serveDouble } from './double.js';
+import { envDir, envInt } from './env.js';
+import { gatewayEnv, gatewayWarnLines } from './gateway.js';
+import { ClosedLoop, type LoopResult } from './loop.js';
+import { metricLines, metricsSnap, waitHealthy } from './metrics.js';
+import { measure } from './phases.js';
+import { machineInfo, memoryMiB } from './proc.js';
+import { alignTable, coresText, fmt, latencySummary, machineLine, type Mem } from './report.js';
+import { BenchRun, runMain } from './run.js';
+import { stanzaError } from './xmpp.js';
 
 // ---------------------------------------------------------------- parameters
-
-function envInt(name: string, dflt: number, min = 0): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const params = {
   clients: envInt('BENCH_CLIENTS', 8, 1),
@@ -62,15 +58,13 @@ const params = {
   /** Diagnostic: the gateway's XMPP component socket with TCP_NODELAY (bench/nodelay-preload.mjs). */
   nodelay: envInt('BENCH_NODELAY', 0) !== 0,
 };
-const cpuProfDir = process.env.BENCH_CPU_PROF ? resolvePath(process.env.BENCH_CPU_PROF) : undefined;
+const cpuProfDir = envDir('BENCH_CPU_PROF');
 
 const ECHO_DOMAIN = 'echo.example.test';
 const ECHO_SECRET = 'echo-bench-secret';
 const PASSWORD = 'bench-pass';
 
-const startedAt = performance.now();
-const deadline = startedAt + params.timeoutS * 1000;
-let abortReason: string | undefined;
+const run = new BenchRun(params.timeoutS, params.stallS);
 
 // ---------------------------------------------------------------- the bed
 
@@ -83,19 +77,13 @@ let echoExited: Promise<void> | undefined;
 let httpPort = 0;
 const clients: TestClient[] = [];
 
-/** S->X transactions in flight: the double's transaction id -> message sequence number. */
-const s2xByTxn = new Map<string, { seq: number; tx: InboundTransaction }>();
+/** S->X transactions in flight, with their message sequence number. */
+const s2xInjected = new Injected<{ seq: number; tx: InboundTransaction }>();
 let sendErrors = 0;
 
 function seqOf(text: string | undefined | null): number | undefined {
   const m = /^b(\d+)$/.exec(text ?? '');
   return m ? Number(m[1]) : undefined;
-}
-
-function stanzaErrorText(el: Element): string {
-  const err = el.getChild('error');
-  const cond = err?.children.find((c) => typeof c !== 'string' && c.name !== 'text');
-  return `stanza error ${typeof cond === 'object' && cond ? cond.name : 'unknown'}`;
 }
 
 async function startEcho(server: XmppServer): Promise<void> {
@@ -130,37 +118,18 @@ async function startEcho(server: XmppServer): Promise<void> {
 
 /** The double answers every MESSAGE the gateway sends with 200 at once, and reports S->X final responses. */
 function wireDouble(double: DrachtioDouble): void {
-  let cursor = 0;
-  let scheduled = false;
-  const responseTxns: string[] = [];
-  const drain = (): void => {
-    scheduled = false;
-    const reqs = double.requests;
-    while (cursor < reqs.length) {
-      const req = reqs[cursor++]!;
-      if (req.method !== 'MESSAGE' || req.auto) continue;
+  serveDouble(double, {
+    onRequest: (req: OutboundRequest) => {
+      if (req.method !== 'MESSAGE') return;
       req.respond(200);
       const seq = seqOf(req.body);
       if (seq !== undefined) ClosedLoop.mark(seq, 'arrival');
-    }
-    for (const txnId of responseTxns.splice(0)) {
-      const rec = s2xByTxn.get(txnId);
-      const final = rec?.tx.responses.find((r) => r.status >= 200);
-      if (!rec || !final) continue;
-      s2xByTxn.delete(txnId);
+    },
+    injected: s2xInjected,
+    onFinal: (rec, final: SipMessage) => {
       if (final.status === 202) ClosedLoop.mark(rec.seq, 'response');
       else ClosedLoop.fail(rec.seq, `SIP ${final.status} ${final.reason}`);
-    }
-  };
-  // Frames from the gateway are handled synchronously by the double after this
-  // event; the microtask runs once the whole chunk has been processed.
-  double.on('frame', (f: FrameRecord) => {
-    if (f.direction !== 'app->server' || f.tokens[1] !== 'sip') return;
-    if (f.body?.startsWith('SIP/2.0 ')) responseTxns.push(f.tokens[2] ?? '');
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(drain);
-    }
+    },
   });
 }
 
@@ -169,7 +138,7 @@ function wireClient(c: TestClient): void {
     if (el.name !== 'message') return;
     if (el.attrs.type === 'error') {
       const seq = seqOf(String(el.attrs.id ?? ''));
-      if (seq !== undefined) ClosedLoop.fail(seq, stanzaErrorText(el));
+      if (seq !== undefined) ClosedLoop.fail(seq, stanzaError(el));
       return;
     }
     const seq = seqOf(el.getChildText('body'));
@@ -196,13 +165,8 @@ const senders = {
       from: `<sip:sender${client + 1}@example.org>`,
       body: `b${seq}`,
     }), PROXY_PEER);
-    const txnId = tx.txnId;
-    if (!txnId || !tx.routed) {
-      const final = tx.responses.find((r) => r.status >= 200);
-      ClosedLoop.fail(seq, `double did not route the MESSAGE${final ? ` (${final.status})` : ''}`);
-      return;
-    }
-    s2xByTxn.set(txnId, { seq, tx });
+    const notRouted = s2xInjected.track({ seq, tx }, 'MESSAGE');
+    if (notRouted) ClosedLoop.fail(seq, notRouted);
   },
 };
 
@@ -211,32 +175,7 @@ const MARKS: Record<Direction, readonly string[]> = { echo: ['stanza'], x2s: ['a
 
 // ---------------------------------------------------------------- phases
 
-interface CpuSnap {
-  gateway?: number;
-  prosody?: number;
-  echo?: number;
-  bench: number;
-}
-
-function cpuSnap(): CpuSnap {
-  const u = process.cpuUsage();
-  return {
-    gateway: cpuSeconds(gw?.child.pid ?? 0),
-    prosody: cpuSeconds(xmpp?.pid ?? 0),
-    echo: cpuSeconds(echo?.pid ?? 0),
-    bench: (u.user + u.system) / 1e6,
-  };
-}
-
-function cpuDelta(a: CpuSnap, b: CpuSnap): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of ['gateway', 'prosody', 'echo', 'bench'] as const) {
-    const x = a[k];
-    const y = b[k];
-    if (x !== undefined && y !== undefined) out[k] = y - x;
-  }
-  return out;
-}
+const cpuSnap = () => cpuOf({ gateway: gw?.child.pid, prosody: xmpp?.pid, echo: echo?.pid });
 
 interface PhaseResult {
   phase: string;
@@ -248,31 +187,13 @@ interface PhaseResult {
   stanzasOut: { message: number; iq: number };
 }
 
-/** The gateway's counters from /metrics (name{labels} -> value); empty when it does not answer. */
-async function metricsSnap(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  try {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
-    for (const line of (await res.text()).split('\n')) {
-      const m = /^(gateway_[a-z_]+\{[^}]*\}) (\S+)$/.exec(line);
-      if (m) out.set(m[1]!, Number(m[2]));
-    }
-  } catch {
-    // counted as zero
-  }
-  return out;
-}
-
 const OUT_MESSAGE = 'gateway_xmpp_stanzas_total{direction="out",kind="message"}';
 const OUT_IQ = 'gateway_xmpp_stanzas_total{direction="out",kind="iq"}';
 
 const results: PhaseResult[] = [];
 
 function loop(name: string, dir: Direction, clientCount: number, perClient: number, window: number): ClosedLoop {
-  return new ClosedLoop({
-    name, clients: clientCount, perClient, window, marks: MARKS[dir], send: senders[dir],
-    deadline, stallMs: params.stallS * 1000, abortReason: () => abortReason,
-  });
+  return run.loop({ name, clients: clientCount, perClient, window, marks: MARKS[dir], send: senders[dir] });
 }
 
 /** Runs a warm-up, then the measured loops (several at once for the mixed phase). */
@@ -284,15 +205,11 @@ async function phase(name: string, dirs: Direction[], clientCount: number, perCl
     const bad = warm.find((w) => w.aborted);
     if (bad) throw new Error(`${name} warm-up: ${bad.aborted}; failures: ${bad.failures.join('; ') || 'none'}`);
   }
-  const countersBefore = await metricsSnap();
-  const before = cpuSnap();
-  const t0 = performance.now();
-  const loops = await Promise.all(dirs.map((d) => loop(`${name} ${d}`, d, clientCount, perClient, window).run()));
-  const wallS = (performance.now() - t0) / 1000;
-  const cpu = cpuDelta(before, cpuSnap());
-  const countersAfter = await metricsSnap();
-  const delta = (k: string) => (countersAfter.get(k) ?? 0) - (countersBefore.get(k) ?? 0);
-  const r: PhaseResult = { phase: name, loops, wallS, cpu, stanzasOut: { message: delta(OUT_MESSAGE), iq: delta(OUT_IQ) } };
+  const m = await measure(() => Promise.all(dirs.map((d) => loop(`${name} ${d}`, d, clientCount, perClient, window).run())),
+    cpuSnap, () => metricsSnap(httpPort));
+  const delta = (k: string) => (m.after.get(k) ?? 0) - (m.before.get(k) ?? 0);
+  const loops = m.result;
+  const r: PhaseResult = { phase: name, loops, wallS: m.wallS, cpu: m.cpu, stanzasOut: { message: delta(OUT_MESSAGE), iq: delta(OUT_IQ) } };
   results.push(r);
   const aborted = loops.find((l) => l.aborted);
   if (aborted) throw new Error(`${name}: ${aborted.aborted}`);
@@ -301,25 +218,20 @@ async function phase(name: string, dirs: Direction[], clientCount: number, perCl
 
 // ---------------------------------------------------------------- report
 
-const fmt = (n: number | undefined, digits = 0): string =>
-  n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function latencySummary(values: number[]): { n: number; p50: number; p90: number; p99: number; max: number } {
-  return { n: values.length, p50: percentile(values, 0.5), p90: percentile(values, 0.9), p99: percentile(values, 0.99), max: percentile(values, 1) };
-}
-
 function ceilingOf(prefix: string): number | undefined {
   const rates = results.filter((r) => r.phase.startsWith(prefix)).map((r) => r.loops[0]!.perSecond).filter((x) => x > 0);
   return rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : undefined;
 }
 
-function report(final: { gatewayMem?: { peak: number; rss: number }; gatewayMemStart?: { peak: number; rss: number }; prosodyMem?: { peak: number; rss: number }; echoMem?: { peak: number; rss: number }; counters: string[]; warnLines: string[]; error?: string }): void {
+interface Final { gatewayMem?: Mem; gatewayMemStart?: Mem; prosodyMem?: Mem; echoMem?: Mem; counters: string[]; warnLines: string[]; error?: string }
+
+function report(final: Final): void {
   const m = machineInfo();
   const ceiling = ceilingOf('loaded echo');
   const ceilingUnloaded = ceilingOf('unloaded echo');
   const out: string[] = [];
   out.push('');
-  out.push(`IM benchmark: ${m.cpus} x ${m.model}, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}, Prosody ${m.prosody}`);
+  out.push(machineLine('IM benchmark', m));
   out.push(`N=${params.clients} clients x M=${params.messagesPerClient} messages, W=${params.window} in flight each, warm-up ${params.warmup}; unloaded phases: 1 client, W=1, ${params.latencyMessages} messages`
     + (params.nodelay ? '; gateway XMPP socket with TCP_NODELAY (diagnostic)' : '') + (cpuProfDir ? '; gateway under the CPU profiler' : ''));
   out.push('Latencies: echo = round trip client->Prosody->echo->Prosody->client; X->S = client send -> MESSAGE at the double (includes Prosody\'s hop);');
@@ -329,7 +241,7 @@ function report(final: { gatewayMem?: { peak: number; rss: number }; gatewayMemS
   const rows: string[][] = [head];
   for (const r of results) {
     const total = r.loops.reduce((a, l) => a + l.completed, 0);
-    const cores = ['gateway', 'prosody', 'echo', 'bench'].map((k) => fmt((r.cpu[k] ?? NaN) / r.wallS, 2)).join(' / ');
+    const cores = coresText(r.cpu, ['gateway', 'prosody', 'echo', 'bench'], r.wallS);
     const gwUs = r.cpu.gateway !== undefined && total > 0 ? (r.cpu.gateway * 1e6) / total : undefined;
     r.loops.forEach((l, i) => {
       const dir = l.name.split(' ').pop() ?? '';
@@ -353,8 +265,7 @@ function report(final: { gatewayMem?: { peak: number; rss: number }; gatewayMemS
       });
     });
   }
-  const widths = head.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  for (const row of rows) out.push(row.map((cell, c) => (c === 0 || c === 5 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  out.push(...alignTable(rows, [0, 5]));
   out.push('');
   out.push(`echo ceiling (loaded, mean of the echo phases): ${fmt(ceiling)} round trips/s`);
   const loadedRate = (phaseName: string) => results.find((r) => r.phase === phaseName)?.loops[0]?.perSecond;
@@ -363,7 +274,7 @@ function report(final: { gatewayMem?: { peak: number; rss: number }; gatewayMemS
   if (ceiling) {
     out.push(`gateway / ceiling: X->S ${fmt(x2s !== undefined ? x2s / ceiling : NaN, 2)}, S->X ${fmt(s2x !== undefined ? s2x / ceiling : NaN, 2)}`);
   }
-  const mb = (x?: { peak: number; rss: number }) => (x ? `${fmt(x.peak, 1)} MiB peak (${fmt(x.rss, 1)} MiB now)` : '-');
+  const mb = (x?: Mem) => (x ? `${fmt(x.peak, 1)} MiB peak (${fmt(x.rss, 1)} MiB now)` : '-');
   out.push(`gateway RSS: ${mb(final.gatewayMem)}; after start-up ${final.gatewayMemStart ? `${fmt(final.gatewayMemStart.rss, 1)} MiB` : '-'}`);
   out.push(`prosody RSS: ${mb(final.prosodyMem)}; echo component RSS: ${mb(final.echoMem)}`);
   if (final.counters.length) {
@@ -375,7 +286,7 @@ function report(final: { gatewayMem?: { peak: number; rss: number }; gatewayMemS
   }
   if (sendErrors) out.push(`client send errors: ${sendErrors}`);
   if (final.error) out.push(`ABORTED: ${final.error}`);
-  out.push(`total wall time ${fmt((performance.now() - startedAt) / 1000, 1)} s`);
+  out.push(`total wall time ${fmt(run.elapsedS(), 1)} s`);
   console.log(out.join('\n'));
 
   const json = {
@@ -405,33 +316,7 @@ function report(final: { gatewayMem?: { peak: number; rss: number }; gatewayMemS
 
 // ---------------------------------------------------------------- main
 
-async function gatewayCounters(): Promise<string[]> {
-  if (!gw) return [];
-  try {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
-    const text = await res.text();
-    return text.split('\n').filter((l) => /^gateway_(im_messages_total|xmpp_stanzas_total|sip_requests_total|sip_responses_total|errors_total)\{/.test(l));
-  } catch {
-    return [];
-  }
-}
-
-async function waitHealthy(timeoutMs: number): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  let last = 'no answer';
-  while (performance.now() < until) {
-    if (gw?.child.exitCode !== null) throw new Error(`gateway exited (${gw?.child.exitCode}):\n${gw?.tail()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(1000) });
-      last = `${res.status} ${await res.text()}`;
-      if (res.status === 200) return;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gateway not healthy within ${timeoutMs} ms (${last}):\n${gw?.tail()}`);
-}
+const COUNTER_RE = /^gateway_(im_messages_total|xmpp_stanzas_total|sip_requests_total|sip_responses_total|errors_total)\{/;
 
 async function stopAll(): Promise<void> {
   await Promise.allSettled(clients.map((c) => c.stop()));
@@ -447,104 +332,70 @@ async function stopAll(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  // The hard cap: loops give up at the deadline; if cleanup itself hangs, kill and exit.
-  const capTimer = setTimeout(() => { abortReason = `overall cap of ${params.timeoutS} s reached`; }, params.timeoutS * 1000);
-  const killTimer = setTimeout(() => {
-    console.error('bench: cleanup did not finish; killing the children');
+  run.arm(30, () => {
     gw?.child.kill('SIGKILL');
     echo?.kill('SIGKILL');
     void xmpp?.kill();
-    setTimeout(() => process.exit(3), 2000);
-  }, (params.timeoutS + 30) * 1000);
-  killTimer.unref();
-  const onSignal = (): void => { abortReason = 'interrupted'; };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
 
-  let error: string | undefined;
-  let gatewayMemStart: { peak: number; rss: number } | undefined;
-  const final: Parameters<typeof report>[0] = { counters: [], warnLines: [] };
-  try {
-    process.stderr.write('bench: starting Prosody, the drachtio double, the gateway and the echo component ...\n');
-    const users = Array.from({ length: params.clients }, (_, i) => ({ name: `u${i + 1}`, password: PASSWORD }));
-    xmpp = await startProsody({ users, extraComponents: [{ domain: ECHO_DOMAIN, secret: ECHO_SECRET }] });
-    dd = await DrachtioDouble.start({ secret: DRACHTIO_SECRET });
-    wireDouble(dd);
-    const maxPending = Math.max(10000, params.clients * params.window * 4);
-    const env: Record<string, string> = {};
-    const nodeOptions: string[] = [];
-    if (cpuProfDir) {
-      // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preload drives the profiler instead.
-      mkdirSync(cpuProfDir, { recursive: true });
-      nodeOptions.push(`--import=${resolvePath(REPO_ROOT, 'bench', 'cpu-prof-preload.mjs')}`);
-      env.BENCH_CPU_PROF_DIR = cpuProfDir;
-    }
-    if (params.nodelay) {
-      nodeOptions.push(`--import=${resolvePath(REPO_ROOT, 'bench', 'nodelay-preload.mjs')}`);
-      env.BENCH_NODELAY_PORT = String(xmpp.componentPort);
-    }
-    if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
-    [httpPort] = (await allocatePorts(1)) as [number];
-    gw = GatewayProcess.spawn(gatewayConfig(xmpp, dd, {
-      log: { level: 'warn', format: 'json' },
-      im: { maxPending },
-      http: { host: '127.0.0.1', port: httpPort },
-    }), { env });
-    await waitHealthy(30000);
-    await dd.waitForRoute('message', { timeoutMs: 10000 });
-    await startEcho(xmpp);
-    for (let i = 0; i < params.clients; i++) {
-      clients.push(await connectClient(xmpp, `u${i + 1}`, PASSWORD, 'bench', { presence: true, timeoutMs: 15000 }));
-    }
-    // A round trip through the server per client: its presence has been processed.
-    await Promise.all(clients.map((c) => c.iq(xml('iq', { type: 'get', to: xmpp!.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 10000)));
-    clients.forEach(wireClient);
-    gatewayMemStart = memoryMiB(gw.child.pid ?? 0);
+  const final: Final = { counters: [], warnLines: [] };
+  return run.execute({
+    measure: async () => {
+      process.stderr.write('bench: starting Prosody, the drachtio double, the gateway and the echo component ...\n');
+      const users = Array.from({ length: params.clients }, (_, i) => ({ name: `u${i + 1}`, password: PASSWORD }));
+      xmpp = await startProsody({ users, extraComponents: [{ domain: ECHO_DOMAIN, secret: ECHO_SECRET }] });
+      dd = await DrachtioDouble.start({ secret: DRACHTIO_SECRET });
+      wireDouble(dd);
+      const maxPending = Math.max(10000, params.clients * params.window * 4);
+      const env = gatewayEnv({ cpuProfDir, nodelayPort: params.nodelay ? xmpp.componentPort : undefined });
+      [httpPort] = (await allocatePorts(1)) as [number];
+      gw = GatewayProcess.spawn(gatewayConfig(xmpp, dd, {
+        log: { level: 'warn', format: 'json' },
+        im: { maxPending },
+        http: { host: '127.0.0.1', port: httpPort },
+      }), { env });
+      await waitHealthy(gw, httpPort, 30000);
+      await dd.waitForRoute('message', { timeoutMs: 10000 });
+      await startEcho(xmpp);
+      for (let i = 0; i < params.clients; i++) {
+        clients.push(await connectClient(xmpp, `u${i + 1}`, PASSWORD, 'bench', { presence: true, timeoutMs: 15000 }));
+      }
+      // A round trip through the server per client: its presence has been processed.
+      await Promise.all(clients.map((c) => c.iq(xml('iq', { type: 'get', to: xmpp!.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 10000)));
+      clients.forEach(wireClient);
+      final.gatewayMemStart = memoryMiB(gw.child.pid ?? 0);
 
-    const { clients: n, messagesPerClient: m, window: w, warmup } = params;
-    await phase('loaded echo (before)', ['echo'], n, m, w, warmup);
-    await phase('loaded X->S', ['x2s'], n, m, w, warmup);
-    await phase('loaded S->X', ['s2x'], n, m, w, warmup);
-    if (params.mixed) await phase('loaded mixed', ['x2s', 's2x'], n, m, w, warmup);
-    await phase('loaded echo (after)', ['echo'], n, m, w, warmup);
-    // Unloaded last, when every process is warm: latency without queueing.
-    const lat = params.latencyMessages;
-    if (lat > 0) {
-      const warm = Math.min(50, lat);
-      await phase('unloaded echo', ['echo'], 1, lat, 1, warm);
-      await phase('unloaded X->S', ['x2s'], 1, lat, 1, warm);
-      await phase('unloaded S->X', ['s2x'], 1, lat, 1, warm);
-    }
-  } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
-  } finally {
-    clearTimeout(capTimer);
-    if (gw) {
-      final.gatewayMem = memoryMiB(gw.child.pid ?? 0);
-      final.counters = await gatewayCounters();
-      final.warnLines = gw.lines.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => `${l.level}: ${l.message}`);
-    }
-    final.prosodyMem = memoryMiB(xmpp?.pid ?? 0);
-    final.echoMem = memoryMiB(echo?.pid ?? 0);
-    if (gatewayMemStart) final.gatewayMemStart = gatewayMemStart;
-    process.stderr.write('bench: stopping everything ...\n');
-    await stopAll();
-  }
-  if (error) final.error = error;
-  report(final);
-  if (cpuProfDir) {
-    const files = readdirSync(cpuProfDir).filter((f) => f.endsWith('.cpuprofile'));
-    console.error(files.length
-      ? `bench: gateway CPU profile in ${cpuProfDir}: ${files.join(', ')} (summary: npx tsx bench/profile-top.ts <file>)`
-      : `bench: no CPU profile was written to ${cpuProfDir}`);
-  }
-  return error ? 1 : 0;
+      const { clients: n, messagesPerClient: m, window: w, warmup } = params;
+      await phase('loaded echo (before)', ['echo'], n, m, w, warmup);
+      await phase('loaded X->S', ['x2s'], n, m, w, warmup);
+      await phase('loaded S->X', ['s2x'], n, m, w, warmup);
+      if (params.mixed) await phase('loaded mixed', ['x2s', 's2x'], n, m, w, warmup);
+      await phase('loaded echo (after)', ['echo'], n, m, w, warmup);
+      // Unloaded last, when every process is warm: latency without queueing.
+      const lat = params.latencyMessages;
+      if (lat > 0) {
+        const warm = Math.min(50, lat);
+        await phase('unloaded echo', ['echo'], 1, lat, 1, warm);
+        await phase('unloaded X->S', ['x2s'], 1, lat, 1, warm);
+        await phase('unloaded S->X', ['s2x'], 1, lat, 1, warm);
+      }
+    },
+    collect: async () => {
+      if (gw) {
+        final.gatewayMem = memoryMiB(gw.child.pid ?? 0);
+        final.counters = metricLines(await metricsSnap(httpPort), COUNTER_RE);
+        final.warnLines = gatewayWarnLines([gw]);
+      }
+      final.prosodyMem = memoryMiB(xmpp?.pid ?? 0);
+      final.echoMem = memoryMiB(echo?.pid ?? 0);
+    },
+    stop: stopAll,
+    report: (error) => {
+      if (error) final.error = error;
+      report(final);
+    },
+    cpuProfDir,
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,5 +1,6 @@
 // Small readers of /proc for the benchmarks: CPU time and memory of a
-// process by pid (Linux only), and a description of the machine.
+// process by pid, CPU time of the whole machine (Linux only), a description
+// of the machine and the other benchmarks running on it.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -78,4 +79,52 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     prosody,
   };
+}
+
+/** All CPUs from /proc/stat, in CPU seconds: busy (user..softirq, guest included in user) and steal (taken by the hypervisor). */
+export function machineCpu(): { machine: number; steal: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    const hz = clkTck();
+    return { machine: (user + nice + system + irq + softirq) / hz, steal: steal / hz };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Other benchmarks and test runs on this machine (their load and ours would
+ * distort each other's figures): `pid command` lines, the command cut short.
+ */
+export function otherBenchmarks(opts: { warn?: boolean } = {}): string[] {
+  let found: string[];
+  try {
+    found = execFileSync('pgrep', ['-af', 'bench/(presence|im|chat)\\.ts|node .*--test '], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.trim() !== '' && !l.startsWith(`${process.pid} `) && !l.includes('pgrep'))
+      // npm and tsx wrappers of this very run are our ancestors, not other benchmarks.
+      .filter((l) => !ancestors().has(Number(l.split(' ')[0])))
+      .map((l) => (l.length > 120 ? `${l.slice(0, 117)}...` : l));
+  } catch {
+    found = []; // pgrep exits 1 when nothing matches
+  }
+  if (opts.warn && found.length) process.stderr.write(`bench: WARNING: other benchmarks are running: ${found.join(' ; ')}\n`);
+  return found;
+}
+
+let ancestorPids: Set<number> | undefined;
+function ancestors(): Set<number> {
+  if (ancestorPids) return ancestorPids;
+  ancestorPids = new Set();
+  let pid = process.ppid;
+  for (let k = 0; k < 10 && pid > 1; k++) {
+    ancestorPids.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return ancestorPids;
 }
