@@ -66,10 +66,11 @@ export class Gateway {
     this.sip = new SipLink(cfg.sip.drachtio, log.child({ module: 'sip' }), this.metrics, this.health);
     this.sipRouter = new SipRouter(this.sip, cfg.sip.trustedSources, log.child({ module: 'sip' }), this.metrics, this.inflight);
     this.addresses = new AddressMapper({ componentDomain: cfg.xmpp.componentDomain, ...cfg.domains });
+    const messages = new XmppImPort(this.xmpp, cfg.im.deliveryWindowMs);
     this.im = new ImService(
       cfg.im,
       this.addresses,
-      new XmppImPort(this.xmpp, cfg.im.deliveryWindowMs),
+      messages,
       new SipImPort(this.sip, cfg.sip.outboundProxy, cfg.im.maxMessageBytes, this.metrics),
       { message: (direction, outcome) => this.metrics.imMessages.inc({ direction, outcome }) },
     );
@@ -89,7 +90,7 @@ export class Gateway {
     this.chat = new ChatService(
       { ...cfg.chat, defaultResource: cfg.im.defaultResource },
       this.addresses,
-      new XmppImPort(this.xmpp, cfg.im.deliveryWindowMs),
+      messages,
       this.chatInvite,
       new MsrpChatMedia(this.msrp, chatLog),
       (msg, msgLog) => this.im.fromXmpp(msg, msgLog),

@@ -9,6 +9,7 @@ import type { ChatDialog, ChatSipPort, InviteDecision, InviteOffer, InviteOutcom
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../http/metrics.js';
 import { parseContentType } from './bodies/content-type.js';
+import { headerSafe } from './im-send.js';
 import type { SipLink } from './link.js';
 import type { SrfRequest, SrfResponse } from './srf-types.js';
 
@@ -30,9 +31,6 @@ interface SrfInvite {
 export interface ChatInviteHandlers {
   onInvite(offer: InviteOffer, log: Logger): Promise<InviteDecision>;
 }
-
-/** Header values must not break the request (RFC 3261 §7.3). */
-const safe = (v: string): boolean => !/[\r\n\0]/.test(v);
 
 export class SipChatInvite implements ChatSipPort {
   private readonly live = new Set<LiveDialog>();
@@ -65,7 +63,7 @@ export class SipChatInvite implements ChatSipPort {
     if (!this.link.isUp) return { kind: 'unavailable', why: 'drachtio link down' };
     const headers: Record<string, string> = { From: `<${req.fromUri}>`, To: `<${req.targetUri}>`, Contact: `<${req.contact}>` };
     if (req.callId !== undefined) headers['Call-ID'] = req.callId;
-    if (req.subject !== undefined && safe(req.subject)) headers.Subject = req.subject.slice(0, 200);
+    if (req.subject !== undefined) headers.Subject = headerSafe(req.subject);
     this.metrics.sipRequests.inc({ direction: 'out', method: 'INVITE' });
     const attempt = this.srf.createUAC(req.targetUri, { headers, localSdp: req.sdp, ...(this.outboundProxy ? { proxy: this.outboundProxy } : {}) });
     let timer: NodeJS.Timeout | undefined;

@@ -65,7 +65,7 @@ function stripParams(uri: string): string {
 }
 
 /** Header values must not break the request: no CR/LF or other controls (RFC 3261 §7.3). */
-function headerSafe(value: string): string {
+export function headerSafe(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
 }
 

@@ -41,6 +41,7 @@ export class DiscoRegistry {
 
   addUserFeature(ns: string): void {
     this.userFeatures.add(ns);
+    this.caps = undefined; // the ver hashes the feature list
   }
 
   /** What a SIP user's JID answers to disco#info, the input of its XEP-0115 `ver`. */
@@ -50,13 +51,11 @@ export class DiscoRegistry {
 
   /** The <c/> attributes for presence sent for SIP users, from what disco#info really returns. */
   userCaps(): ReturnType<typeof capsAttributes> {
-    const info = this.userInfo();
-    const key = info.features.join('\n');
-    if (this.caps?.key !== key) this.caps = { key, attrs: capsAttributes(CAPS_NODE, info) };
-    return this.caps.attrs;
+    this.caps ??= capsAttributes(CAPS_NODE, this.userInfo());
+    return this.caps;
   }
 
-  private caps: { key: string; attrs: ReturnType<typeof capsAttributes> } | undefined;
+  private caps: ReturnType<typeof capsAttributes> | undefined;
 
   /** The disco#info query for a JID under the component, or an <error/> for one outside it. */
   info(to: string, node: string | undefined): Element {

@@ -2,8 +2,9 @@
 // dialogs, sip/chat-invite.ts) and from the media side (MSRP sessions,
 // msrp/chat-media.ts), in neutral terms: SDP and MSRP stay in the adapters.
 import type { Logger } from '../../log/logger.js';
+import type { Result } from '../result.js';
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+export type { Result } from '../result.js';
 
 /** One INVITE dialog carrying a chat session. */
 export interface ChatDialog {

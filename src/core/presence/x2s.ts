@@ -367,11 +367,7 @@ export class X2sPresence {
     const left = sub.expiresAt - Date.now();
     const interval = (grantedSec ?? Math.max(1, left / 1000)) * 1000;
     const margin = Math.min(Math.max(interval / 10, 5000), 300_000, interval / 2);
-    e.timer = setTimeout(() => {
-      e.timer = undefined;
-      void this.run(e, 'refresh', () => this.refresh(e, sub));
-    }, Math.max(0, left - margin));
-    e.timer.unref(); // a pending refresh never keeps a stopping process alive
+    this.arm(e, Math.max(0, left - margin), 'refresh', () => this.refresh(e, sub));
   }
 
   private async refresh(e: Entry, sub: Subscription): Promise<void> {
@@ -388,25 +384,24 @@ export class X2sPresence {
     } else if (r.kind !== 'ended') {
       // Still valid until expiresAt (RFC 6665 §4.1.2.2): try again halfway there; expiry resubscribes.
       const left = sub.expiresAt - Date.now();
-      if (left > 2000) {
-        e.timer = setTimeout(() => {
-          e.timer = undefined;
-          void this.run(e, 'refresh', () => this.refresh(e, sub));
-        }, left / 2);
-        e.timer.unref();
-      }
+      if (left > 2000) this.arm(e, left / 2, 'refresh', () => this.refresh(e, sub));
     }
   }
 
   private retryLater(e: Entry, delayMs: number): void {
     this.clearTimer(e);
     if (this.closed) return;
+    this.arm(e, delayMs, 'resubscribe', async () => {
+      const rec = await this.store.getX2s(e.user, e.contact);
+      if (rec !== undefined && rec.interested && e.sub === undefined) await this.doSubscribe(e);
+    });
+  }
+
+  /** The entry's one timer: `task` runs in the pair's queue; a pending timer never keeps a stopping process alive. */
+  private arm(e: Entry, delayMs: number, what: string, task: () => Promise<void>): void {
     e.timer = setTimeout(() => {
       e.timer = undefined;
-      void this.run(e, 'resubscribe', async () => {
-        const rec = await this.store.getX2s(e.user, e.contact);
-        if (rec !== undefined && rec.interested && e.sub === undefined) await this.doSubscribe(e);
-      });
+      void this.run(e, what, task);
     }, delayMs);
     e.timer.unref();
   }

@@ -5,7 +5,7 @@
  * it returns `{ ok: false, error }` instead. Builders take trusted, typed input
  * and throw a `TypeError` when that input cannot be represented safely.
  */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+export { type Result, ok, fail } from '../../core/result.js';
 
 /** Default maximum body size accepted by the parsers (64 KiB). */
 export const DEFAULT_MAX_BYTES = 64 * 1024;
@@ -13,14 +13,6 @@ export const DEFAULT_MAX_BYTES = 64 * 1024;
 export interface SizeLimit {
   /** Maximum accepted input size in bytes (UTF-8 length for strings). Default 64 KiB. */
   maxBytes?: number;
-}
-
-export function ok<T>(value: T): Result<T> {
-  return { ok: true, value };
-}
-
-export function fail<T = never>(error: string): Result<T> {
-  return { ok: false, error };
 }
 
 /** Byte length of a body as it was (or will be) on the wire. */
