@@ -179,6 +179,10 @@ for (const { kind, start } of xmppServerKinds) {
     });
 
     test('an INVITE without an MSRP stream gets 488; a chat to a SIP user who refuses MSRP falls back to MESSAGE', async () => {
+      const offerless = await bed.sip.inject(sipRequest('INVITE', { headers: { Contact: '<sip:bob@127.0.0.1:5090>' } }), PROXY_PEER)
+        .response({ timeoutMs: 5000 });
+      assert.equal(offerless.status, 488, 'no SDP offer: the gateway makes no offer in a 2xx');
+      assert.match(offerless.get('warning') ?? '', /^399 /);
       const audio = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
       const res = await bed.sip.inject(sipRequest('INVITE', { body: audio, contentType: 'application/sdp', headers: { Contact: '<sip:bob@127.0.0.1:5090>' } }), PROXY_PEER)
         .response({ timeoutMs: 5000 });
@@ -278,6 +282,9 @@ describe('chat session limits, inactivity, unavailable presence and shutdown (pr
     await alice.send(xml('presence', { to: `romeo@${gw}`, type: 'unavailable' }));
     const bye = await until(() => bed.sip.requests.filter((r) => r.method === 'BYE')[before], 'a BYE');
     bye.respond(200);
+    // This bed also ends idle sessions after 1.5 s: the BYE must be the unavailable presence's.
+    const ended = await bed.gw.waitForLog((l) => l.message === 'chat session ended' && l.callId === bye.get('call-id'), 5000);
+    assert.equal(ended.why, 'the XMPP user went unavailable');
   });
 
   test('shutdown ends every session with BYE', async () => {
@@ -285,6 +292,8 @@ describe('chat session limits, inactivity, unavailable presence and shutdown (pr
     const stopped = bed.gw.stop();
     const bye = await bed.sip.nextRequest({ method: 'BYE', match: (r) => r.get('call-id') === invite.get('call-id'), timeoutMs: 5000 });
     bye.respond(200);
+    const ended = await bed.gw.waitForLog((l) => l.message === 'chat session ended' && l.callId === invite.get('call-id'), 5000);
+    assert.equal(ended.why, 'gateway shutting down', 'not the 1.5 s inactivity timer of this bed');
     const exit = await stopped;
     assert.equal(exit.code, 0);
   });
